@@ -1,0 +1,143 @@
+"""Typed internal errors and how the HTTP layer renders them.
+
+Service code raises :class:`SpeckleError` (a JavaScript-like error with a class
+name and a message), :class:`HttpError` (a fully specified response) or
+:class:`ServerCrash` (the original server crashed: an Express 500 page).
+Each route declares a *family* (how an error maps to a status code, §2.2) and a
+*style* (how the error becomes the ``message`` value, §2.1); :func:`render_error`
+combines them.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+
+class Family(Enum):
+    """Status-code families of the handlers (§2.2)."""
+
+    A = "always 400"
+    B = "401 if 'authorised' in the message, else 404"
+    C = "always 404"
+
+
+class Style(Enum):
+    """How the ``message`` of an error response is produced (§2.1)."""
+
+    TO_STRING = "toString"  #: ``"Error: text"``
+    MESSAGE = "message"  #: ``"text"``
+    OBJECT = "object"  #: the serialised error object (``{}`` for a plain Error)
+    STRINGIFY = "stringify"  #: the string ``"{}"``
+    LOGGED_OBJECT = "logged"  #: error object decorated with ``level``/``timestamp``
+    SOMETHING_FAILED = "something failed"  #: always ``"Something failed."``
+
+
+class SpeckleError(Exception):
+    """An error as thrown inside the original server (class name + message).
+
+    ``obj`` is what ``JSON.stringify`` would make of the error object: ``{}``
+    for plain errors, a dict for mongoose ``CastError``/``ValidationError``.
+    """
+
+    def __init__(self, text: str, name: str = "Error", obj: dict[str, Any] | None = None):
+        super().__init__(text)
+        self.text = text
+        self.name = name
+        self.obj: dict[str, Any] = obj if obj is not None else {}
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.text}"
+
+
+def cast_error(value: object, model: str, path: str = "_id") -> SpeckleError:
+    """A mongoose ObjectId ``CastError`` for ``value`` on ``model``."""
+    text = f'Cast to ObjectId failed for value "{value}" at path "{path}" for model "{model}"'
+    obj = {
+        "stringValue": f'"{value}"',
+        "kind": "ObjectId",
+        "value": value,
+        "path": path,
+        "reason": {},
+        "message": text,
+        "name": "CastError",
+    }
+    return SpeckleError(text, "CastError", obj)
+
+
+def validation_error(model: str, path: str, text: str, *, prefix: bool = False) -> SpeckleError:
+    """A mongoose ``ValidationError`` on ``path``.
+
+    ``toString()`` of a document validation error reads ``ValidationError: path: text``;
+    its ``.message`` reads ``<Model> validation failed: path: text`` (``prefix=True``
+    puts that wording in ``text`` too, as login/register and comments show it).
+    """
+    detail = f"{path}: {text}"
+    message = f"{model} validation failed: {detail}" if prefix else detail
+    obj = {"errors": {path: {"message": text, "name": "ValidatorError", "path": path}},
+           "_message": f"{model} validation failed", "message": f"{model} validation failed: {detail}",
+           "name": "ValidationError"}
+    return SpeckleError(message, "ValidationError", obj)
+
+
+def type_error(prop: str, of: str = "null") -> SpeckleError:
+    """A Node 10 ``TypeError`` (``Cannot read property 'x' of null``)."""
+    return SpeckleError(f"Cannot read property '{prop}' of {of}", "TypeError")
+
+
+@dataclass
+class HttpError(Exception):
+    """A response that is fully decided by the service (status + JSON body)."""
+
+    status: int
+    body: Any
+
+
+class ServerCrash(Exception):
+    """The original server would crash here: rendered as an Express 500 HTML page."""
+
+    def __init__(self, text: str, name: str = "Error"):
+        super().__init__(text)
+        self.text = f"{name}: {text}"
+
+
+def status_for(family: Family, error: SpeckleError) -> int:
+    """The HTTP status a route family gives ``error``."""
+    if family is Family.A:
+        return 400
+    if family is Family.B and "authorised" in error.text:
+        return 401
+    return 404
+
+
+def message_for(style: Style, error: SpeckleError) -> Any:
+    """The ``message`` value a route style gives ``error``."""
+    if style is Style.TO_STRING:
+        return str(error)
+    if style is Style.MESSAGE:
+        return error.text
+    if style is Style.OBJECT:
+        return error.obj
+    if style is Style.STRINGIFY:
+        return "{}"
+    if style is Style.LOGGED_OBJECT:
+        stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        return {**error.obj, "level": "error", "timestamp": stamp}
+    return "Something failed."
+
+
+def render_error(family: Family, style: Style, error: SpeckleError) -> tuple[int, dict[str, Any]]:
+    """Status and JSON body of a handler-level error."""
+    return status_for(family, error), {"success": False, "message": message_for(style, error)}
+
+
+def html_page(text: str) -> str:
+    """The Express default HTML page wrapping ``text`` in ``<pre>``."""
+    body = html.escape(text).replace("\n", "<br>")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>Error</title>\n</head>\n<body>\n<pre>{body}</pre>\n</body>\n</html>\n"
+    )

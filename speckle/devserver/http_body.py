@@ -1,0 +1,112 @@
+"""Request body handling of §1.2 (body-parser semantics): limits, encodings, strict JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from .querylang import parse_qs
+
+_READ_CHUNK = 256 * 1024
+_FLOAT_NEEDS_JS = re.compile(rb"\d\.0*(?![0-9])|\d[eE]")
+
+
+class BodyError(Exception):
+    """The body was refused before routing: an HTML error page with ``status``."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
+@dataclass
+class BodyLimits:
+    """Size limits per body type."""
+
+    json_bytes: int
+    form_bytes: int
+
+
+def _js_float(text: str) -> int | float:
+    value = float(text)
+    if value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"Unexpected token {name[0]} in JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON (object or array only), numbers typed the JavaScript way (``1.0`` -> ``1``)."""
+    text = raw.decode("utf-8")
+    stripped = text.lstrip(" \t\r\n")
+    if not stripped:
+        return {}
+    if stripped[0] not in "{[":
+        raise BodyError(400, f"SyntaxError: Unexpected token {stripped[0]} in JSON at position 0")
+    parse_float = _js_float if _FLOAT_NEEDS_JS.search(raw) else float
+    try:
+        return json.loads(text, parse_float=parse_float, parse_constant=_reject_constant)
+    except ValueError as exc:
+        position = getattr(exc, "pos", 0)
+        raise BodyError(400, f"SyntaxError: Unexpected token in JSON at position {position}") from exc
+
+
+async def _read_limited(request: web.Request, limit: int) -> bytes:
+    encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
+    if encoding not in ("identity", "gzip", "deflate"):
+        raise BodyError(415, f'UnsupportedMediaTypeError: unsupported content encoding "{encoding}"')
+    too_large = BodyError(413, "PayloadTooLargeError: request entity too large")
+    if encoding == "identity" and request.content_length is not None and request.content_length > limit:
+        raise too_large
+    inflater = None
+    if encoding != "identity":
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
+    parts: list[bytes] = []
+    size = 0
+    try:
+        while True:
+            chunk = await request.content.read(_READ_CHUNK)
+            if not chunk:
+                break
+            if inflater is not None:
+                chunk = inflater.decompress(chunk, limit + 1 - size)
+                if inflater.unconsumed_tail:
+                    raise too_large
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            parts.append(chunk)
+        if inflater is not None:
+            tail = inflater.flush()
+            size += len(tail)
+            if size > limit:
+                raise too_large
+            parts.append(tail)
+    except zlib.error as exc:
+        raise BodyError(400, "Error: incorrect header check") from exc
+    return b"".join(parts)
+
+
+async def read_body(request: web.Request, limits: BodyLimits) -> Any:
+    """The parsed body a handler sees (``{}`` unless JSON or form-encoded)."""
+    ctype = request.content_type.lower()
+    if request.method in ("GET", "HEAD") and not request.body_exists:
+        return {}
+    if ctype == "application/json":
+        charset = (request.charset or "utf-8").lower()
+        if not charset.startswith("utf-"):
+            raise BodyError(415, f'UnsupportedMediaTypeError: unsupported charset "{charset.upper()}"')
+        return parse_json(await _read_limited(request, limits.json_bytes))
+    if ctype == "application/x-www-form-urlencoded":
+        raw = await _read_limited(request, limits.form_bytes)
+        return parse_qs(raw.decode("utf-8", "replace"))
+    return {}

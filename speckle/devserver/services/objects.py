@@ -1,0 +1,234 @@
+"""``/objects`` routes and the bulk object save (§8.5)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any
+
+from .. import ids, models
+from ..errors import Family, HttpError, ServerCrash, SpeckleError, Style, cast_error, validation_error
+from ..permissions import check, is_admin
+from ..querylang import prepare_projection, project
+from ..store import dumps
+from .base import Auth, Call, Document, RawJson, get_by_id, route
+
+OBJECT_DEFAULTS = models.DEFAULTS["objects"]
+NO_PERMISSION = "You do not have permissions to view this object"
+
+
+def object_hash(entry: dict[str, Any]) -> str:
+    """``md5(JSON.stringify(entry))`` of the entry exactly as received."""
+    return hashlib.md5(dumps(entry).encode("utf-8")).hexdigest()
+
+
+def bulk_save(call: Call, entries: Any) -> list[Any]:
+    """Hash, globally de-duplicate and insert ``entries``; return them carrying ``_id``.
+
+    Implements steps 1-5 of §8.5 with one indexed hash lookup per chunk and one
+    ``executemany`` insert in a single transaction.
+    """
+    if not isinstance(entries, list):
+        raise ServerCrash("objects.map is not a function", "TypeError")
+    for entry in entries:
+        if entry is None:
+            raise ServerCrash("Cannot read property 'type' of null", "TypeError")
+        if isinstance(entry, dict) and entry.get("type") != models.PLACEHOLDER and not entry.get("hash"):
+            entry["hash"] = object_hash(entry)
+    if all(models.is_placeholder(e) for e in entries):
+        return entries
+    known = call.store.object_ids_by_hash(
+        e["hash"] for e in entries if isinstance(e, dict) and isinstance(e.get("hash"), str)
+    )
+    pending: list[dict[str, Any]] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise SpeckleError(
+                f'Parameter "obj" to Document() must be an object, got {_js_text(entry)}',
+                "ObjectParameterError",
+            )
+        existing = known.get(entry.get("hash"))  # type: ignore[arg-type]
+        if existing is not None:
+            entry["_id"] = existing
+        elif "_id" not in entry:
+            pending.append(entry)
+    for entry in pending:
+        for path in ("type", "hash"):
+            if entry.get(path) in (None, ""):
+                raise validation_error("SpeckleObject", path, f"Path `{path}` is required.")
+    if pending:
+        _insert(call, pending)
+    return entries
+
+
+def _js_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _insert(call: Call, pending: list[dict[str, Any]]) -> None:
+    stamp = ids.now_iso()
+    owner = call.uid or None
+    rows: list[tuple[Any, ...]] = []
+    first_by_hash: dict[str, str] = {}
+    for entry in pending:
+        new_id = ids.object_id()
+        doc = {"_id": new_id, **OBJECT_DEFAULTS, **entry, "owner": owner,
+               "createdAt": stamp, "updatedAt": stamp, "__v": 0}
+        doc["_id"] = new_id
+        rows.append((new_id, dumps(doc), doc["hash"], owner, 1 if doc.get("private") else 0))
+        entry["_id"] = first_by_hash.setdefault(doc["hash"], new_id)
+    call.store.insert_rows("objects", rows)
+
+
+@route("POST", "/objects", auth=Auth.MANDATORY)
+def create_objects(call: Call) -> Document:
+    """Save one object or an array of objects; answer one placeholder per entry."""
+    body = call.body if isinstance(call.body, list) else [call.body]
+    saved = bulk_save(call, body)
+    return {"success": True, "message": "Saved objects to database.",
+            "resources": [models.placeholder(e.get("_id")) for e in saved]}
+
+
+def lodash_merge(target: Any, source: Any) -> Any:
+    """Deep merge like lodash ``merge`` (objects by key, arrays index by index)."""
+    if isinstance(target, dict) and isinstance(source, dict):
+        for key, value in source.items():
+            target[key] = lodash_merge(target.get(key), value) if key in target else copy.deepcopy(value)
+        return target
+    if isinstance(target, list) and isinstance(source, list):
+        for index, value in enumerate(source):
+            if index < len(target):
+                target[index] = lodash_merge(target[index], value)
+            else:
+                target.append(copy.deepcopy(value))
+        return target
+    return copy.deepcopy(source)
+
+
+@route("POST", "/objects/derive", auth=Auth.MANDATORY)
+def derive_objects(call: Call) -> Document:
+    """Save merged copies of existing readable objects (database order)."""
+    if not isinstance(call.body, list):
+        raise HttpError(400, {"success": False, "message": "Malformed request."})
+    changes: dict[str, list[dict[str, Any]]] = {}
+    for entry in call.body:
+        _id = entry.get("_id") if isinstance(entry, dict) else None
+        if not ids.is_object_id(_id):
+            raise cast_error(_id, "SpeckleObject")
+        changes.setdefault(_id, []).append(entry)
+    derived: list[dict[str, Any]] = []
+    for original in call.store.object_seq_order(changes):
+        if not _readable(call, original):
+            continue
+        for change in changes[original["_id"]]:
+            merged = lodash_merge(copy.deepcopy(original), change)
+            for key in ("hash", "_id", "createdAt"):
+                merged.pop(key, None)
+            derived.append(merged)
+    saved = bulk_save(call, derived) if derived else []
+    return {"success": True, "message": "Saved objects to database.",
+            "resources": [models.placeholder(e.get("_id")) for e in saved]}
+
+
+def _readable(call: Call, obj: dict[str, Any]) -> bool:
+    try:
+        check(call.user, "read", obj, "object")
+    except SpeckleError:
+        return False
+    return True
+
+
+def _no_permission(object_id: Any) -> dict[str, Any]:
+    return {"_id": object_id, "type": "String", "value": NO_PERMISSION}
+
+
+@route("POST", "/objects/getbulk", auth=Auth.OPTIONAL, family=Family.C, style=Style.MESSAGE)
+def get_bulk(call: Call) -> Document | RawJson:
+    """One entry per requested id, in request order; placeholders for the rest."""
+    wanted = call.body
+    if not isinstance(wanted, list):
+        raise SpeckleError("req.body.map is not a function", "TypeError")
+    for _id in wanted:
+        if not ids.is_object_id(_id):
+            raise cast_error(_id, "SpeckleObject")
+    query = call.query(models.SCHEMAS["objects"])
+    projection = prepare_projection(query.projection, query.raw)
+    rows = call.store.object_rows(wanted)
+    admin = is_admin(call.user)
+    uid = call.uid
+    if not query.criteria and not projection:
+        parts: list[str] = []
+        for _id in wanted:
+            row = rows.get(_id)
+            if row is not None and (not row[1] or admin or (uid and row[0] == uid)):
+                parts.append(row[2])
+            elif row is not None and _readable(call, json.loads(row[2])):
+                parts.append(row[2])
+            else:
+                parts.append(dumps(_no_permission(_id)))
+        return RawJson('{"success":true,"resources":[' + ",".join(parts) + "]}")
+    out: list[Any] = []
+    cache: dict[str, dict[str, Any] | None] = {}
+    for _id in wanted:
+        if _id not in cache:
+            row = rows.get(_id)
+            doc = json.loads(row[2]) if row else None
+            ok = doc is not None and _readable(call, doc) and query.match(doc)
+            cache[_id] = project(doc, projection) if ok and doc is not None else None
+        doc = cache[_id]
+        out.append(doc if doc is not None else _no_permission(_id))
+    return {"success": True, "resources": out}
+
+
+def _get_object(call: Call) -> dict[str, Any]:
+    obj = get_by_id(call, "objects", call.params["objectId"], "SpeckleObject")
+    if obj is None:
+        raise SpeckleError("Resource not found.")
+    return obj
+
+
+@route("GET", "/objects/:objectId", auth=Auth.OPTIONAL)
+def get_object(call: Call) -> Document:
+    """One object (prepared projection)."""
+    obj = _get_object(call)
+    check(call.user, "read", obj, "object")
+    query = call.query()
+    obj = project(obj, prepare_projection(query.projection, query.raw))
+    obj.pop("partOf", None)
+    return {"success": True, "resource": models.minimize(obj)}
+
+
+@route("PUT", "/objects/:objectId", auth=Auth.MANDATORY)
+def update_object(call: Call) -> Document:
+    """Set body keys on an object (hash not recomputed)."""
+    obj = _get_object(call)
+    body = call.body_dict()
+    check(call.user, "write", obj, "object", body.keys())
+    for key, value in body.items():
+        if key not in ("_id", "__v"):
+            obj[key] = value
+    call.store.save("objects", models.touch(obj))
+    return {"success": True, "message": "Object updated."}
+
+
+@route("PUT", "/objects/:objectId/properties", auth=Auth.MANDATORY)
+def update_object_properties(call: Call) -> Document:
+    """Shallow-merge the body into ``properties`` (no-op when ``properties`` is null)."""
+    obj = _get_object(call)
+    check(call.user, "write", obj, "object")
+    if isinstance(obj.get("properties"), dict):
+        obj["properties"].update(call.body_dict())
+        call.store.save("objects", models.touch(obj))
+    return {"success": True, "message": "Object properties updated."}
+
+
+@route("DELETE", "/objects/:objectId", auth=Auth.MANDATORY, family=Family.C)
+def delete_object(call: Call) -> Document:
+    """Hard-delete an object (owner or admin)."""
+    obj = _get_object(call)
+    check(call.user, "delete", obj, "object")
+    call.store.delete("objects", [obj["_id"]])
+    return {"success": True, "message": "Object was deleted. Bye bye data."}

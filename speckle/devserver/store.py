@@ -1,0 +1,227 @@
+"""SQLite storage of JSON documents, one table per collection.
+
+Every table has ``seq`` (insertion order = MongoDB "natural" order), ``_id``
+and ``doc`` (the document as compact JSON text) plus a few indexed columns
+copied out of the document. The store is in memory unless a file path is
+given, in which case everything (including the JWT secret kept in ``meta``)
+survives a restart. A single connection is shared behind a re-entrant lock;
+callers that need several operations to be atomic hold :attr:`Store.lock`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Document = dict[str, Any]
+
+#: Indexed columns copied from each collection's documents.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "users": ("email",),
+    "streams": ("streamId",),
+    "objects": ("hash", "owner", "private"),
+    "clients": ("streamId", "owner"),
+    "comments": (),
+    "projects": (),
+}
+UNIQUE = {("users", "email")}
+#: Maximum number of ``?`` placeholders used in one statement.
+CHUNK = 900
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON like ``JSON.stringify`` (no spaces, non-ASCII kept)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    """Split ``items`` into slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class DuplicateKey(Exception):
+    """A unique index rejected a write (MongoDB ``E11000``)."""
+
+
+class Store:
+    """Thread-safe document store on one SQLite connection."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self._db = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
+        if path:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._create()
+
+    def _create(self) -> None:
+        with self.lock:
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            for table, columns in COLUMNS.items():
+                extra = "".join(f", {col}" for col in columns)
+                self._db.execute(
+                    f"CREATE TABLE IF NOT EXISTS {table} (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                    f" _id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL{extra})"
+                )
+                for col in columns:
+                    unique = "UNIQUE " if (table, col) in UNIQUE else ""
+                    self._db.execute(
+                        f"CREATE {unique}INDEX IF NOT EXISTS {table}_{col} ON {table}({col})"
+                    )
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self.lock:
+            self._db.close()
+
+    # -- meta ---------------------------------------------------------------------------------
+    def meta_get(self, key: str) -> str | None:
+        """Read a server-level setting."""
+        with self.lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def meta_set(self, key: str, value: str) -> None:
+        """Write a server-level setting."""
+        with self.lock:
+            self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- generic documents --------------------------------------------------------------------
+    @staticmethod
+    def _row(table: str, doc: Document, text: str | None = None) -> tuple[Any, ...]:
+        values: list[Any] = [doc["_id"], text if text is not None else dumps(doc)]
+        for col in COLUMNS[table]:
+            value = doc.get(col)
+            if isinstance(value, bool):
+                value = int(value)
+            elif value is not None and not isinstance(value, (str, int, float)):
+                value = dumps(value)
+            values.append(value)
+        return tuple(values)
+
+    def _columns(self, table: str) -> str:
+        return ", ".join(("_id", "doc", *COLUMNS[table]))
+
+    def insert(self, table: str, doc: Document) -> None:
+        """Insert one document (raises :class:`DuplicateKey` on a unique violation)."""
+        self.insert_many(table, [doc])
+
+    def insert_many(self, table: str, docs: Iterable[Document]) -> None:
+        """Insert documents in one transaction."""
+        rows = [self._row(table, doc) for doc in docs]
+        self.insert_rows(table, rows)
+
+    def insert_rows(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert pre-built rows ``(_id, doc_text, *columns)`` in one transaction."""
+        marks = ", ".join("?" * (2 + len(COLUMNS[table])))
+        with self.lock:
+            try:
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    f"INSERT INTO {table}({self._columns(table)}) VALUES ({marks})", rows
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.IntegrityError as exc:
+                self._db.execute("ROLLBACK")
+                raise DuplicateKey(str(exc)) from exc
+
+    def save(self, table: str, doc: Document) -> None:
+        """Replace a stored document (keeps its natural order)."""
+        row = self._row(table, doc)
+        sets = ", ".join(f"{col}=?" for col in ("doc", *COLUMNS[table]))
+        with self.lock:
+            try:
+                self._db.execute(f"UPDATE {table} SET {sets} WHERE _id=?", (*row[1:], row[0]))
+            except sqlite3.IntegrityError as exc:
+                raise DuplicateKey(str(exc)) from exc
+
+    def delete(self, table: str, ids: Sequence[str]) -> int:
+        """Delete documents by ``_id``; return how many went."""
+        removed = 0
+        with self.lock:
+            for part in chunks(list(ids)):
+                marks = ",".join("?" * len(part))
+                cur = self._db.execute(f"DELETE FROM {table} WHERE _id IN ({marks})", tuple(part))
+                removed += cur.rowcount
+        return removed
+
+    def get(self, table: str, _id: str) -> Document | None:
+        """One document by ``_id``."""
+        with self.lock:
+            row = self._db.execute(f"SELECT doc FROM {table} WHERE _id=?", (_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def find_by(self, table: str, column: str, value: Any) -> list[Document]:
+        """Documents whose indexed ``column`` equals ``value``, in natural order."""
+        with self.lock:
+            rows = self._db.execute(
+                f"SELECT doc FROM {table} WHERE {column}=? ORDER BY seq", (value,)
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def find_in(self, table: str, column: str, values: Sequence[Any]) -> list[Document]:
+        """Documents whose indexed ``column`` is one of ``values``, in natural order."""
+        found: list[tuple[int, str]] = []
+        with self.lock:
+            for part in chunks(list(dict.fromkeys(values))):
+                marks = ",".join("?" * len(part))
+                found.extend(
+                    self._db.execute(
+                        f"SELECT seq, doc FROM {table} WHERE {column} IN ({marks})", tuple(part)
+                    ).fetchall()
+                )
+        found.sort()
+        return [json.loads(doc) for _, doc in found]
+
+    def all(self, table: str) -> list[Document]:
+        """Every document of a collection, in natural order."""
+        with self.lock:
+            rows = self._db.execute(f"SELECT doc FROM {table} ORDER BY seq").fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def count(self, table: str) -> int:
+        """Number of documents in a collection."""
+        with self.lock:
+            return int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    # -- objects fast paths -------------------------------------------------------------------
+    def object_ids_by_hash(self, hashes: Iterable[str]) -> dict[str, str]:
+        """Map each given hash that exists to the ``_id`` of the first object with it."""
+        unique = list(dict.fromkeys(h for h in hashes if isinstance(h, str)))
+        result: dict[str, str] = {}
+        with self.lock:
+            for part in chunks(unique):
+                marks = ",".join("?" * len(part))
+                rows = self._db.execute(
+                    f"SELECT hash, _id FROM objects WHERE hash IN ({marks}) ORDER BY seq",
+                    tuple(part),
+                ).fetchall()
+                for hash_, _id in rows:
+                    result.setdefault(hash_, _id)
+        return result
+
+    def object_rows(self, ids: Iterable[str]) -> dict[str, tuple[str, int, str]]:
+        """Map ``_id`` to ``(owner, private, doc_text)`` for the objects that exist."""
+        unique = list(dict.fromkeys(ids))
+        result: dict[str, tuple[str, int, str]] = {}
+        with self.lock:
+            for part in chunks(unique):
+                marks = ",".join("?" * len(part))
+                for _id, owner, private, doc in self._db.execute(
+                    f"SELECT _id, owner, private, doc FROM objects WHERE _id IN ({marks})",
+                    tuple(part),
+                ):
+                    result[_id] = (owner, private, doc)
+        return result
+
+    def object_seq_order(self, ids: Iterable[str]) -> list[Document]:
+        """Objects with the given ids in natural (database) order."""
+        return self.find_in("objects", "_id", list(ids))
