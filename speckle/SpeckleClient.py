@@ -1,0 +1,5 @@
+"""Compatibility module: ``from speckle.SpeckleClient import SpeckleApiClient`` (original client)."""
+
+from speckle.client import SpeckleApiClient
+
+__all__ = ["SpeckleApiClient"]

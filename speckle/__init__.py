@@ -1,0 +1,55 @@
+"""speckle: the Python client for Speckle v1 servers, and a local v1-compatible server.
+
+Example::
+
+    from speckle import SpeckleApiClient
+
+    client = SpeckleApiClient('speckle.example.com')
+    client.login('me@example.com', 'my password')
+    for stream in client.streams.list():
+        print(stream.streamId, stream.name)
+"""
+
+import logging
+
+from speckle._version import __version__
+from speckle.client import SpeckleApiClient
+from speckle.errors import (
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    ServerError,
+    SpeckleAPIError,
+    SpeckleConnectionError,
+    SpeckleError,
+    SpeckleInputError,
+    SpeckleResponseError,
+    SpeckleTimeoutError,
+    SpeckleTransportError,
+    SpeckleUnsupportedError,
+    TokenExpiredError,
+)
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__all__ = [
+    "__version__",
+    "SpeckleApiClient",
+    "SpeckleError",
+    "SpeckleInputError",
+    "SpeckleUnsupportedError",
+    "SpeckleTransportError",
+    "SpeckleConnectionError",
+    "SpeckleTimeoutError",
+    "SpeckleResponseError",
+    "SpeckleAPIError",
+    "BadRequestError",
+    "AuthenticationError",
+    "TokenExpiredError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "ServerError",
+]

@@ -1,0 +1,1 @@
+"""Building blocks of the client: :class:`~speckle.base.client.ClientBase` and the resource mixins."""

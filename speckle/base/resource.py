@@ -1,0 +1,268 @@
+"""The base of every API resource and the mixins resources are built from.
+
+A resource class names its ``path`` (``/streams``), its ``model`` (``Stream``) and,
+when the server supports comments on it, its ``comment_type`` (``stream``); the
+mixins supply the methods (``list``, ``create``, ``get``, ``update``, ``delete``,
+``comment_get``, ``comment_create``) with the names and arguments of the original
+client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
+
+from speckle.errors import SpeckleInputError, SpeckleResponseError
+from speckle.models.base import SpeckleModel
+from speckle.query import Query, encode_query
+
+if TYPE_CHECKING:
+    from speckle.transport import Transport
+
+__all__ = [
+    "ResourceBase",
+    "ListMixin",
+    "CreateMixin",
+    "GetMixin",
+    "UpdateMixin",
+    "DeleteMixin",
+    "CommentsMixin",
+    "CRUDMixin",
+    "as_payload",
+    "check_id",
+]
+
+
+def check_id(value: Any, what: str = "id") -> str:
+    """Validate an id argument and return it URL-encoded for a path segment.
+
+    Raises:
+        SpeckleInputError -- when the id is not a non-empty string
+    """
+    if isinstance(value, SpeckleModel):
+        value = value.get("streamId") if what == "stream id" and value.get("streamId") else value.get("_id")
+    if not isinstance(value, str) or not value.strip():
+        raise SpeckleInputError(f"{what} must be a non-empty string, got {value!r}")
+    return quote(value, safe="")
+
+
+def as_payload(data: Any, what: str = "data") -> Any:
+    """The JSON document for ``data``: a dict as given, a model via ``to_payload()``.
+
+    Dicts are sent exactly as given (same key order, ``None`` values kept); nothing is copied
+    or changed. Lists are converted element by element.
+
+    Raises:
+        SpeckleInputError -- when ``data`` is neither a dict, a model nor a list of them
+    """
+    if isinstance(data, SpeckleModel):
+        return data.to_payload()
+    if isinstance(data, Mapping):
+        if any(isinstance(v, SpeckleModel) or _has_models(v) for v in data.values()):
+            return {k: _deep_payload(v) for k, v in data.items()}
+        return data
+    if isinstance(data, (list, tuple)):
+        return [as_payload(item, what) for item in data]
+    raise SpeckleInputError(f"{what} must be a dict or a Speckle model, got {type(data).__name__}")
+
+
+def _has_models(value: Any) -> bool:
+    if isinstance(value, SpeckleModel):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(v, SpeckleModel) for v in value)
+    return False
+
+
+def _deep_payload(value: Any) -> Any:
+    if isinstance(value, SpeckleModel):
+        return value.to_payload()
+    if isinstance(value, (list, tuple)):
+        return [_deep_payload(v) for v in value]
+    return value
+
+
+class ResourceBase:
+    """Base class for http speckle resources.
+
+    Arguments:
+        session {Transport} -- the client's transport (it owns the ``requests.Session``)
+        basepath {str} -- the API base URL, e.g. ``https://host/api/v1``
+        me {User|dict|None} -- the profile of the logged-in user, if any
+    """
+
+    #: The collection path under the API base, e.g. ``/streams``.
+    path: ClassVar[str] = ""
+    #: The model of one resource.
+    model: ClassVar[type[SpeckleModel]] = SpeckleModel
+    #: The ``resourceType`` of comments on this resource, or None.
+    comment_type: ClassVar[str | None] = None
+    #: What to call one resource in error messages.
+    noun: ClassVar[str] = "resource"
+
+    def __init__(self, session: Transport, basepath: str, me: Any = None) -> None:
+        self.session = session
+        self.basepath = basepath
+        self.me = me
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__} {self.basepath}{self.path}>"
+
+    # -- helpers shared by all resources -----------------------------------------------------
+
+    def _request(self, method: str, path: str, *, query: Query | None = None, **kwargs: Any) -> Any:
+        params = encode_query(query)
+        return self.session.request(method, path, params=params or None, **kwargs)
+
+    def _item_path(self, id: Any, suffix: str = "") -> str:
+        return f"{self.path}/{check_id(id, f'{self.noun} id')}{suffix}"
+
+    @staticmethod
+    def _field(payload: Any, key: str, method: str = "", path: str = "") -> Any:
+        """``payload[key]``, or a :class:`SpeckleResponseError` naming what is missing."""
+        if isinstance(payload, Mapping) and key in payload:
+            return payload[key]
+        shown = str(payload)[:200]
+        raise SpeckleResponseError(f"the server's answer has no {key!r}: {shown}", method=method, url=path)
+
+    def _one(self, payload: Any, model: type[SpeckleModel] | None = None) -> Any:
+        data = self._field(payload, "resource")
+        return (model or self.model).model_validate(data)
+
+    def _many(self, payload: Any, model: type[SpeckleModel] | None = None, key: str = "resources") -> list[Any]:
+        items = self._field(payload, key)
+        if not isinstance(items, list):
+            raise SpeckleResponseError(f"the server's {key!r} is not a list: {str(items)[:200]}")
+        cls = model or self.model
+        return [cls.model_validate(item) for item in items]
+
+
+class ListMixin(ResourceBase):
+    """``list(query=None)``: ``GET <path>``."""
+
+    def list(self, query: Query | None = None) -> list[Any]:
+        """List the resources the logged-in user can see.
+
+        Keyword Arguments:
+            query {dict|str} -- fields, omit, sort, offset, limit and filters
+                (see :mod:`speckle.query`) (default: {None})
+
+        Returns:
+            list -- a list of data class instances
+        """
+        return self._many(self._request("GET", self.path, query=query))
+
+
+class CreateMixin(ResourceBase):
+    """``create(data)``: ``POST <path>``."""
+
+    def create(self, data: Any) -> Any:
+        """Create a resource from a data dictionary.
+
+        Arguments:
+            data {dict} -- a dictionary (or model) describing the resource
+
+        Returns:
+            SpeckleModel -- the instance created on the Speckle Server
+        """
+        payload = as_payload(data)
+        if not isinstance(payload, Mapping):
+            raise SpeckleInputError(f"data must be a dict describing one {self.noun}")
+        return self._one(self._request("POST", self.path, json_body=payload))
+
+
+class GetMixin(ResourceBase):
+    """``get(id)``: ``GET <path>/<id>``."""
+
+    def get(self, id: str) -> Any:
+        """Get a specific resource from the SpeckleServer.
+
+        Arguments:
+            id {str} -- the ID of the resource to retrieve
+
+        Returns:
+            SpeckleModel -- the resource
+        """
+        return self._one(self._request("GET", self._item_path(id)))
+
+
+class UpdateMixin(ResourceBase):
+    """``update(id, data)``: ``PUT <path>/<id>``."""
+
+    def update(self, id: str, data: Any) -> dict[str, Any]:
+        """Update a specific resource.
+
+        Arguments:
+            id {str} -- the ID of the resource to update
+            data {dict} -- a dict of values to update
+
+        Returns:
+            dict -- a confirmation payload with the updated keys
+        """
+        payload = as_payload(data)
+        if not isinstance(payload, Mapping):
+            raise SpeckleInputError(f"data must be a dict of {self.noun} fields to update")
+        return self._request("PUT", self._item_path(id), json_body=payload)
+
+
+class DeleteMixin(ResourceBase):
+    """``delete(id)``: ``DELETE <path>/<id>``."""
+
+    def delete(self, id: str) -> dict[str, Any]:
+        """Delete a specific resource.
+
+        Arguments:
+            id {str} -- the ID of the resource to delete
+
+        Returns:
+            dict -- a confirmation payload
+        """
+        return self._request("DELETE", self._item_path(id))
+
+
+class CommentsMixin(ResourceBase):
+    """``comment_get(id)`` and ``comment_create(id, data)``: ``/comments/<type>/<id>``."""
+
+    def _list_comments(self, resource_type: str, id: Any) -> list[Any]:
+        from speckle.models.resources import Comment
+
+        payload = self._request("GET", f"/comments/{resource_type}/{check_id(id, 'resource id')}")
+        # v1 servers leave out ``resources`` for comments on users
+        return self._many(payload, Comment) if isinstance(payload, Mapping) and "resources" in payload else []
+
+    def _create_comment(self, resource_type: str, id: Any, data: Any) -> Any:
+        from speckle.models.resources import Comment
+
+        payload = {"text": data} if isinstance(data, str) else as_payload(data, "comment")
+        if not isinstance(payload, Mapping):
+            raise SpeckleInputError("a comment must be a dict (with 'text') or a string")
+        path = f"/comments/{resource_type}/{check_id(id, 'resource id')}"
+        return self._one(self._request("POST", path, json_body=payload), Comment)
+
+    def comment_get(self, id: str) -> list[Any]:
+        """Retrieve comments attached to a resource.
+
+        Arguments:
+            id {str} -- the ID of the resource to retrieve comments from
+
+        Returns:
+            list -- a list of comments
+        """
+        return self._list_comments(str(self.comment_type), id)
+
+    def comment_create(self, id: str, data: Any) -> Any:
+        """Add a comment to a resource.
+
+        Arguments:
+            id {str} -- the ID of the resource to comment on
+            data {dict|str} -- a comment dictionary object (``{"text": ...}``), or just its text
+
+        Returns:
+            Comment -- the comment created by the server
+        """
+        return self._create_comment(str(self.comment_type), id, data)
+
+
+class CRUDMixin(ListMixin, CreateMixin, GetMixin, UpdateMixin, DeleteMixin):
+    """All five of ``list``, ``create``, ``get``, ``update`` and ``delete``."""

@@ -1,0 +1,1 @@
+"""The API resources of a client: ``client.accounts``, ``client.streams``, ..."""

@@ -1,0 +1,200 @@
+"""Objects: create, read, update, derive and delete Speckle objects, one or many at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from speckle.base.resource import (
+    CommentsMixin,
+    DeleteMixin,
+    GetMixin,
+    UpdateMixin,
+    as_payload,
+    check_id,
+)
+from speckle.errors import SpeckleInputError
+from speckle.models.objects import Placeholder, SpeckleObject, parse_object
+from speckle.query import Query, encode_query
+
+__all__ = ["Resource", "SpeckleObject"]
+
+#: Ids per ``POST /objects/getbulk`` request.
+GETBULK_CHUNK = 1000
+
+
+class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
+    """API Access class for Speckle Objects
+
+    Objects are returned as instances of their geometry class (``Point``, ``Mesh``...),
+    all :class:`~speckle.models.SpeckleObject` subclasses.
+    """
+
+    path = "/objects"
+    model = SpeckleObject
+    comment_type = "object"
+    noun = "object"
+
+    def _one(self, payload: Any, model: Any = None) -> Any:
+        if model is not None:
+            return super()._one(payload, model)
+        return parse_object(self._field(payload, "resource"))
+
+    def list(self, query: Query | None = None) -> list[SpeckleObject]:
+        """List all Speckle objects
+
+        v1 servers have no route listing every object; this lists the objects of every
+        stream the user owns or shares, each object once, in stream order.
+
+        Keyword Arguments:
+            query {dict|str} -- filters and projection applied to each stream's objects
+
+        Returns:
+            list -- A list of Speckle object data class instances
+        """
+        streams = self._field(self._request("GET", "/streams", query={"fields": "streamId"}), "resources")
+        seen: set[str] = set()
+        out: list[SpeckleObject] = []
+        for stream in streams:
+            path = f"/streams/{check_id(stream.get('streamId'), 'stream id')}/objects"
+            for item in self._field(self._request("GET", path, query=query), "resources"):
+                key = item.get("_id") if isinstance(item, Mapping) else None
+                if key is None or key not in seen:
+                    if key is not None:
+                        seen.add(key)
+                    out.append(parse_object(item))
+        return out
+
+    def create(self, data: Any) -> Placeholder | list[Placeholder]:
+        """Create Speckle objects
+
+        The server saves each object (computing its ``hash`` when missing and reusing an
+        existing object with the same hash) and answers with placeholders.
+
+        Arguments:
+            data {dict|list} -- A dictionary describing a Speckle object, or a list of them
+
+        Returns:
+            Placeholder|list -- the placeholder of the created object, or one placeholder per
+            object of the list, in the same order
+        """
+        payload = as_payload(data, "object")
+        if isinstance(payload, Mapping):
+            return self._create_many([payload])[0]
+        if not all(isinstance(item, Mapping) for item in payload):
+            raise SpeckleInputError("every object must be a dict or a Speckle model")
+        return self._create_many(payload)
+
+    def _create_many(self, payload: Sequence[Any]) -> list[Placeholder]:
+        if not payload:
+            return []
+        answer = self._request("POST", self.path, json_body=list(payload), retry=True)
+        return [Placeholder.model_validate(item) for item in self._field(answer, "resources")]
+
+    def get(self, id: str, query: Query | None = None) -> SpeckleObject:  # type: ignore[override]
+        """Get a specific Speckle object from the SpeckleServer
+
+        Arguments:
+            id {str} -- The ID of the Speckle object to retrieve
+
+        Keyword Arguments:
+            query {dict|str} -- fields/omit projection (default: {None})
+
+        Returns:
+            SpeckleObject -- The Speckle object
+        """
+        return self._one(self._request("GET", self._item_path(id), query=query))
+
+    def update(self, id: str, data: Any) -> dict[str, Any]:
+        """Update a specific Speckle object
+
+        The server does not recompute the object's ``hash``, and every stream that holds the
+        object sees the change.
+
+        Arguments:
+            id {str} -- The ID of the Speckle object to update
+            data {dict} -- A dict of values to update
+
+        Returns:
+            dict -- a confirmation payload with the updated keys
+        """
+        return super().update(id, data)
+
+    def set_properties(self, id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Merge values into the ``properties`` of a Speckle object
+
+        Top-level keys overwrite. v1 servers store nothing (yet report success) when the object
+        was created without ``properties``; set them with :meth:`update` first.
+
+        Arguments:
+            id {str} -- The ID of the Speckle object to update
+            data {dict} -- the properties to set
+
+        Returns:
+            dict -- a confirmation payload
+        """
+        payload = as_payload(data, "properties")
+        if not isinstance(payload, Mapping):
+            raise SpeckleInputError("properties must be a dict")
+        return self._request("PUT", self._item_path(id, "/properties"), json_body=payload)
+
+    def get_bulk(self, object_ids: Sequence[str], query: Query | None = None) -> list[SpeckleObject]:
+        """Retrieve a list of Speckle objects
+
+        One object per requested id, in request order (duplicates repeated). Objects that do not
+        exist, that the user may not read or that the query's filters exclude come back as
+        :class:`~speckle.models.DeniedObject`. Long lists are fetched in chunks.
+
+        Arguments:
+            object_ids {list} -- A list of object IDs
+
+        Keyword Arguments:
+            query {dict|str} -- A dictionary to specifiy which fields to retrieve, filters, limits, etc
+
+        Returns:
+            list -- A list of SpeckleObjects
+        """
+        ids = self._check_ids(object_ids)
+        params = encode_query(query)
+        out: list[SpeckleObject] = []
+        for start in range(0, len(ids), GETBULK_CHUNK):
+            chunk = ids[start : start + GETBULK_CHUNK]
+            answer = self.session.request(
+                "POST", f"{self.path}/getbulk", params=params or None, json_body=chunk, retry=True
+            )
+            out.extend(parse_object(item) for item in self._field(answer, "resources"))
+        return out
+
+    @staticmethod
+    def _check_ids(object_ids: Any) -> list[str]:
+        if isinstance(object_ids, str) or not isinstance(object_ids, Sequence):
+            raise SpeckleInputError(f"object_ids must be a list of id strings, got {object_ids!r}")
+        ids: list[str] = []
+        for item in object_ids:
+            if isinstance(item, SpeckleObject) and item.id:
+                item = item.id
+            elif isinstance(item, Mapping) and isinstance(item.get("_id"), str):
+                item = item["_id"]
+            if not isinstance(item, str) or not item:
+                raise SpeckleInputError(f"object ids must be non-empty strings, got {item!r}")
+            ids.append(item)
+        return ids
+
+    def derive(self, changes: Sequence[Mapping[str, Any]]) -> list[Placeholder]:
+        """Derive new objects from existing ones
+
+        Each entry names an existing object by ``_id`` and holds the changes to deep-merge into
+        a copy of it. Unknown and unreadable ids are skipped by the server; the answer is in the
+        server's order, not the request's.
+
+        Arguments:
+            changes {list} -- ``[{"_id": "<existing id>", ...changes...}, ...]``
+
+        Returns:
+            list -- placeholders of the derived objects
+        """
+        payload = as_payload(list(changes) if isinstance(changes, (list, tuple)) else changes, "changes")
+        if not isinstance(payload, list) or not all(isinstance(c, Mapping) and c.get("_id") for c in payload):
+            raise SpeckleInputError("changes must be a list of dicts that each carry an '_id'")
+        answer = self._request("POST", f"{self.path}/derive", json_body=payload)
+        return [Placeholder.model_validate(item) for item in self._field(answer, "resources")]

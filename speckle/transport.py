@@ -1,0 +1,390 @@
+"""HTTP transport: one :class:`requests.Session`, timeouts, retries, envelopes and typed errors.
+
+The :class:`Transport` is the only place in the library that talks HTTP. It
+
+* sends every request with a timeout (``timeout`` seconds, or a ``(connect, read)`` tuple),
+* retries requests that are safe to repeat (GET, PUT, DELETE, and POSTs the caller marks as
+  idempotent, such as object creation, which v1 servers de-duplicate by hash) on connection
+  errors and on ``429``/``502``/``503``/``504`` answers, with exponential backoff and jitter,
+* serialises JSON bodies without reordering keys or stripping ``None`` values, optionally
+  gzip-compressing large bodies (``Content-Encoding: gzip``, which v1 servers inflate),
+* turns every failure into a typed :class:`~speckle.errors.SpeckleError`, including ``200``
+  answers whose body says ``"success": false`` and answers that are not JSON at all,
+* logs requests and responses through :mod:`logging` (logger ``speckle.http``) with every
+  token masked; passwords are never logged.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from speckle._version import __version__
+from speckle.errors import (
+    SpeckleConnectionError,
+    SpeckleInputError,
+    SpeckleResponseError,
+    SpeckleTimeoutError,
+    error_for_response,
+)
+
+__all__ = ["Transport", "Timeout", "dumps_json", "mask_secrets", "DEFAULT_TIMEOUT"]
+
+logger = logging.getLogger("speckle.http")
+
+#: Seconds, or ``(connect, read)`` seconds.
+Timeout = float | tuple[float, float]
+
+DEFAULT_TIMEOUT: Timeout = 30.0
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_BACKOFF_FACTOR = 0.5
+DEFAULT_BACKOFF_MAX = 8.0
+
+#: HTTP methods that are safe to repeat.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+#: Statuses after which a safe request is tried again.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+_SECRET_KEYS = frozenset({"password", "token", "apitoken", "access_token", "authorization"})
+_JWT_RE = re.compile(r"(?i)(JWT|Bearer)(\s+|%20|\+)[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
+_BARE_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
+_HTML_PRE_RE = re.compile(r"<pre>(.*?)</pre>", re.S | re.I)
+_HTML_TITLE_RE = re.compile(r"<title>(.*?)</title>", re.S | re.I)
+_HTML_TAG_RE = re.compile(r"<[^>]+>")
+_NO_BODY = object()
+
+
+def dumps_json(data: Any) -> bytes:
+    """Serialise ``data`` to compact UTF-8 JSON, keeping key order and ``None`` values.
+
+    Raises:
+        SpeckleInputError -- when the data cannot be represented in JSON (NaN, a set, ...)
+    """
+    try:
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise SpeckleInputError(f"cannot send this data as JSON: {exc}") from exc
+
+
+def mask_secrets(text: str) -> str:
+    """Replace every JWT-looking token in ``text`` with ``***``."""
+    text = _JWT_RE.sub(lambda m: f"{m.group(1)} ***", text)
+    return _BARE_JWT_RE.sub("***", text)
+
+
+def _mask_payload(data: Any) -> Any:
+    if isinstance(data, Mapping):
+        return {
+            k: ("***" if str(k).lower() in _SECRET_KEYS and v is not None else _mask_payload(v))
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [_mask_payload(v) for v in data[:20]] + (["..."] if len(data) > 20 else [])
+    return data
+
+
+def _describe_body(data: Any) -> str:
+    return mask_secrets(json.dumps(_mask_payload(data), default=str)[:500])
+
+
+def html_to_text(text: str) -> str:
+    """Extract the readable message of an HTML error page (Express puts it in ``<pre>``)."""
+    match = _HTML_PRE_RE.search(text) or _HTML_TITLE_RE.search(text)
+    raw = match.group(1) if match else _HTML_TAG_RE.sub(" ", text)
+    raw = raw.replace("<br>", " ").replace("&nbsp;", " ")
+    raw = _HTML_TAG_RE.sub(" ", raw)
+    for entity, char in (("&quot;", '"'), ("&#39;", "'"), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")):
+        raw = raw.replace(entity, char)
+    first = " ".join(raw.split())
+    # stack traces follow the message after "at ..." frames; keep the message itself
+    cut = first.find(" at ")
+    return first[:cut] if cut > 0 else first[:300]
+
+
+def extract_message(payload: Any, text: str, reason: str) -> str:
+    """Render a server's error message as a string, whatever shape the server used."""
+    if isinstance(payload, Mapping):
+        message = payload.get("message", payload.get("error"))
+        if isinstance(message, str) and message not in ("", "{}"):
+            return message
+        if isinstance(message, Mapping) and message.get("message"):
+            return str(message["message"])
+        if message in (None, {}, "{}", ""):
+            return f"{reason} (the server gave no details)"
+        return json.dumps(message, default=str)
+    if payload is not _NO_BODY and payload is not None:
+        return json.dumps(payload, default=str)[:300]
+    stripped = text.strip()
+    if not stripped:
+        return reason or "no response body"
+    if stripped.startswith("<"):
+        return html_to_text(stripped) or reason
+    return stripped[:300]
+
+
+class Transport:
+    """Sends requests to one Speckle server.
+
+    Arguments:
+        base_url {str} -- the API base, e.g. ``https://speckle.example.com/api/v1``
+
+    Keyword Arguments:
+        root_url {str} -- the server root for routes outside the API base, e.g. ``/api/plugins``
+            (default: {base_url without its ``/api...`` suffix})
+        timeout {float|tuple} -- seconds, or ``(connect, read)`` seconds, for every request
+        max_retries {int} -- retries of a safe request; 0 disables retrying
+        backoff_factor {float} -- first backoff delay in seconds, doubled at each retry
+        backoff_max {float} -- upper bound of one backoff delay in seconds
+        gzip_threshold {int|None} -- gzip request bodies of at least this many bytes; None disables
+        verbose {bool} -- log every request and response at INFO level (tokens masked)
+        session {requests.Session} -- a session to use instead of a new one
+        pool_size {int} -- connections kept per host, for parallel transfers
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        root_url: str | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        backoff_factor: float = DEFAULT_BACKOFF_FACTOR,
+        backoff_max: float = DEFAULT_BACKOFF_MAX,
+        gzip_threshold: int | None = None,
+        verbose: bool = False,
+        session: requests.Session | None = None,
+        pool_size: int = 16,
+    ) -> None:
+        if max_retries < 0:
+            raise SpeckleInputError(f"max_retries must be 0 or more, got {max_retries!r}")
+        self.base_url = base_url.rstrip("/")
+        self.root_url = (root_url or re.sub(r"/api(/v\d+)?$", "", self.base_url)).rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_factor = backoff_factor
+        self.backoff_max = backoff_max
+        self.gzip_threshold = gzip_threshold
+        self.verbose = verbose
+        self.session = session or requests.Session()
+        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update({"User-Agent": f"speckle-python/{__version__}", "Accept": "application/json"})
+        self._token: str | None = None
+        self._sleep: Callable[[float], None] = time.sleep
+
+    # -- credentials -------------------------------------------------------------------------
+
+    @property
+    def token(self) -> str | None:
+        """The value sent as the ``Authorization`` header (``JWT ...``), or None."""
+        return self._token
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        self._token = value
+        if value:
+            self.session.headers["Authorization"] = value
+        else:
+            self.session.headers.pop("Authorization", None)
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def url_for(self, path: str, *, root: bool = False) -> str:
+        """Absolute URL of ``path`` under the API base (or under the server root)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        base = self.root_url if root else self.base_url
+        return base + (path if path.startswith("/") else "/" + path)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: str | Iterable[tuple[str, str]] | None = None,
+        json_body: Any = _NO_BODY,
+        retry: bool | None = None,
+        timeout: Timeout | None = None,
+        root: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Send one request and return the parsed JSON body.
+
+        Arguments:
+            method {str} -- the HTTP method
+            path {str} -- a path under the API base (``/streams``) or an absolute URL
+
+        Keyword Arguments:
+            params {str|iterable} -- an encoded query string or ``(key, value)`` pairs
+            json_body {Any} -- the JSON body; omit to send none
+            retry {bool|None} -- force (True) or forbid (False) retrying; None retries
+                idempotent methods only
+            timeout {float|tuple} -- overrides the transport's timeout for this request
+            root {bool} -- resolve ``path`` under the server root instead of the API base
+            headers {dict} -- extra headers
+
+        Returns:
+            Any -- the decoded JSON document
+
+        Raises:
+            SpeckleError -- a typed error for every failure
+        """
+        method = method.upper()
+        url = self.url_for(path, root=root)
+        if isinstance(params, str):
+            if params:
+                url = f"{url}?{params}"
+            params = None
+        body: bytes | None = None
+        req_headers: dict[str, str] = dict(headers or {})
+        if json_body is not _NO_BODY:
+            body = dumps_json(json_body)
+            req_headers["Content-Type"] = "application/json; charset=utf-8"
+            if self.gzip_threshold is not None and len(body) >= self.gzip_threshold:
+                body = gzip.compress(body, compresslevel=1)
+                req_headers["Content-Encoding"] = "gzip"
+        can_retry = (method in IDEMPOTENT_METHODS) if retry is None else retry
+        attempts = 1 + (self.max_retries if can_retry else 0)
+        log_level = logging.INFO if self.verbose else logging.DEBUG
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            if logger.isEnabledFor(log_level):
+                shown = "" if json_body is _NO_BODY else " " + _describe_body(json_body)
+                logger.log(log_level, "-> %s %s%s", method, mask_secrets(url), shown)
+            started = time.monotonic()
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=body,
+                    headers=req_headers,
+                    timeout=self.timeout if timeout is None else timeout,
+                )
+            except requests.Timeout as exc:
+                if not last:
+                    self._backoff(attempt, None, method, url, "timeout")
+                    continue
+                raise SpeckleTimeoutError(
+                    f"the server did not answer within {self.timeout if timeout is None else timeout}s",
+                    method=method,
+                    url=mask_secrets(url),
+                ) from exc
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                if not last:
+                    self._backoff(attempt, None, method, url, "connection error")
+                    continue
+                raise SpeckleConnectionError(
+                    f"could not reach the server: {_short_reason(exc)}",
+                    method=method,
+                    url=mask_secrets(url),
+                ) from exc
+            except requests.RequestException as exc:
+                raise SpeckleConnectionError(
+                    f"request failed: {_short_reason(exc)}", method=method, url=mask_secrets(url)
+                ) from exc
+            if logger.isEnabledFor(log_level):
+                logger.log(
+                    log_level,
+                    "<- %s %s %s (%d bytes, %.0f ms)",
+                    response.status_code,
+                    method,
+                    mask_secrets(url),
+                    len(response.content),
+                    (time.monotonic() - started) * 1000,
+                )
+            if response.status_code in RETRY_STATUSES and not last:
+                self._backoff(attempt, response.headers.get("Retry-After"), method, url, str(response.status_code))
+                continue
+            return self._decode(method, url, response)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _backoff(self, attempt: int, retry_after: str | None, method: str, url: str, why: str) -> None:
+        delay = min(self.backoff_max, self.backoff_factor * (2**attempt))
+        delay = delay / 2 + random.uniform(0, delay / 2)
+        if retry_after:
+            try:
+                delay = max(delay, min(float(retry_after), 60.0))
+            except ValueError:
+                pass
+        logger.warning(
+            "%s %s failed (%s); retry %d/%d in %.2fs",
+            method,
+            mask_secrets(url),
+            why,
+            attempt + 1,
+            self.max_retries,
+            delay,
+        )
+        self._sleep(delay)
+
+    def _decode(self, method: str, url: str, response: requests.Response) -> Any:
+        status = response.status_code
+        text = response.text if response.content else ""
+        payload: Any = _NO_BODY
+        if text:
+            try:
+                payload = response.json()
+            except ValueError:
+                payload = _NO_BODY
+        safe_url = mask_secrets(url)
+        if 200 <= status < 300:
+            if payload is _NO_BODY:
+                kind = response.headers.get("Content-Type", "no content type")
+                snippet = " ".join(text.split())[:120]
+                raise SpeckleResponseError(
+                    f"expected a JSON body but the server answered {kind}: {snippet!r}"
+                    if text
+                    else "expected a JSON body but the server answered with an empty body",
+                    status_code=status,
+                    method=method,
+                    url=safe_url,
+                    body=text,
+                )
+            if isinstance(payload, dict) and payload.get("success") is False:
+                raise error_for_response(
+                    status,
+                    extract_message(payload, text, response.reason or ""),
+                    method=method,
+                    url=safe_url,
+                    body=text,
+                    payload=payload,
+                )
+            return payload
+        if status == 400 and isinstance(payload, dict) and payload.get("success") is True:
+            # v1 quirk: GET /streams/:id/delta/:other answers 400 with a usable body
+            logger.warning("%s %s: HTTP 400 with success=true: %s", method, safe_url, payload.get("message"))
+            return payload
+        raise error_for_response(
+            status,
+            extract_message(payload, text, response.reason or f"HTTP {status}"),
+            method=method,
+            url=safe_url,
+            body=text,
+            payload=None if payload is _NO_BODY else payload,
+        )
+
+    def close(self) -> None:
+        """Close the underlying session and its connections."""
+        self.session.close()
+
+    def __repr__(self) -> str:
+        return f"<Transport {self.base_url} timeout={self.timeout} retries={self.max_retries}>"
+
+
+def _short_reason(exc: Exception) -> str:
+    text = str(exc)
+    match = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if match:
+        return match.group(1).strip()
+    return mask_secrets(text)[:200]
