@@ -24,6 +24,14 @@ def object_id() -> str:
     return f"{int(time.time()) & 0xFFFFFFFF:08x}{_PROCESS_RANDOM}{count:06x}"
 
 
+def object_ids(count: int) -> list[str]:
+    """``count`` new ObjectIds at once (same second, consecutive counters)."""
+    with _counter_lock:
+        counts = [next(_counter) & 0xFFFFFF for _ in range(count)]
+    prefix = f"{int(time.time()) & 0xFFFFFFFF:08x}{_PROCESS_RANDOM}"
+    return [f"{prefix}{c:06x}" for c in counts]
+
+
 def is_object_id(value: object) -> bool:
     """Whether ``value`` can be cast to an ObjectId (a 24-hex string)."""
     return isinstance(value, str) and bool(_OBJECT_ID_RE.match(value))

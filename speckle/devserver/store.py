@@ -10,14 +10,18 @@ callers that need several operations to be atomic hold :attr:`Store.lock`.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from .jsonutil import dumps, loads
+
 log = logging.getLogger(__name__)
+
+__all__ = ["Store", "DuplicateKey", "dumps", "loads", "chunks"]
 
 Document = dict[str, Any]
 
@@ -25,19 +29,23 @@ Document = dict[str, Any]
 COLUMNS: dict[str, tuple[str, ...]] = {
     "users": ("email",),
     "streams": ("streamId",),
-    "objects": ("hash", "owner", "private"),
+    "objects": ("hash", "hkey", "owner", "private"),
     "clients": ("streamId", "owner"),
     "comments": (),
     "projects": (),
 }
 UNIQUE = {("users", "email")}
+#: Columns stored for fast reads but not worth an index (writes stay cheap).
+UNINDEXED = {("objects", "hash"), ("objects", "owner"), ("objects", "private")}
 #: Maximum number of ``?`` placeholders used in one statement.
 CHUNK = 900
 
 
-def dumps(value: Any) -> str:
-    """Compact JSON like ``JSON.stringify`` (no spaces, non-ASCII kept)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def hash_key(value: Any) -> int | None:
+    """Small integer key of an object ``hash`` (CRC-32): a cheap index, verified on lookup."""
+    return zlib.crc32(value.encode("utf-8")) if isinstance(value, str) else None
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -68,10 +76,12 @@ class Store:
             for table, columns in COLUMNS.items():
                 extra = "".join(f", {col}" for col in columns)
                 self._db.execute(
-                    f"CREATE TABLE IF NOT EXISTS {table} (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                    f"CREATE TABLE IF NOT EXISTS {table} (seq INTEGER PRIMARY KEY,"
                     f" _id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL{extra})"
                 )
                 for col in columns:
+                    if (table, col) in UNINDEXED:
+                        continue
                     unique = "UNIQUE " if (table, col) in UNIQUE else ""
                     self._db.execute(
                         f"CREATE {unique}INDEX IF NOT EXISTS {table}_{col} ON {table}({col})"
@@ -99,7 +109,7 @@ class Store:
     def _row(table: str, doc: Document, text: str | None = None) -> tuple[Any, ...]:
         values: list[Any] = [doc["_id"], text if text is not None else dumps(doc)]
         for col in COLUMNS[table]:
-            value = doc.get(col)
+            value = hash_key(doc.get("hash")) if col == "hkey" else doc.get(col)
             if isinstance(value, bool):
                 value = int(value)
             elif value is not None and not isinstance(value, (str, int, float)):
@@ -157,7 +167,7 @@ class Store:
         """One document by ``_id``."""
         with self.lock:
             row = self._db.execute(f"SELECT doc FROM {table} WHERE _id=?", (_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return loads(row[0]) if row else None
 
     def find_by(self, table: str, column: str, value: Any) -> list[Document]:
         """Documents whose indexed ``column`` equals ``value``, in natural order."""
@@ -165,7 +175,7 @@ class Store:
             rows = self._db.execute(
                 f"SELECT doc FROM {table} WHERE {column}=? ORDER BY seq", (value,)
             ).fetchall()
-        return [json.loads(row[0]) for row in rows]
+        return [loads(row[0]) for row in rows]
 
     def find_in(self, table: str, column: str, values: Sequence[Any]) -> list[Document]:
         """Documents whose indexed ``column`` is one of ``values``, in natural order."""
@@ -179,13 +189,13 @@ class Store:
                     ).fetchall()
                 )
         found.sort()
-        return [json.loads(doc) for _, doc in found]
+        return [loads(doc) for _, doc in found]
 
     def all(self, table: str) -> list[Document]:
         """Every document of a collection, in natural order."""
         with self.lock:
             rows = self._db.execute(f"SELECT doc FROM {table} ORDER BY seq").fetchall()
-        return [json.loads(row[0]) for row in rows]
+        return [loads(row[0]) for row in rows]
 
     def count(self, table: str) -> int:
         """Number of documents in a collection."""
@@ -195,17 +205,19 @@ class Store:
     # -- objects fast paths -------------------------------------------------------------------
     def object_ids_by_hash(self, hashes: Iterable[str]) -> dict[str, str]:
         """Map each given hash that exists to the ``_id`` of the first object with it."""
-        unique = list(dict.fromkeys(h for h in hashes if isinstance(h, str)))
-        result: dict[str, str] = {}
+        wanted = {h for h in hashes if isinstance(h, str)}
+        keys = list({hash_key(h) for h in wanted})
+        found: list[tuple[int, str, str]] = []
         with self.lock:
-            for part in chunks(unique):
+            for part in chunks(keys):
                 marks = ",".join("?" * len(part))
-                rows = self._db.execute(
-                    f"SELECT hash, _id FROM objects WHERE hash IN ({marks}) ORDER BY seq",
-                    tuple(part),
-                ).fetchall()
-                for hash_, _id in rows:
-                    result.setdefault(hash_, _id)
+                found.extend(self._db.execute(
+                    f"SELECT seq, hash, _id FROM objects WHERE hkey IN ({marks})", tuple(part)
+                ).fetchall())
+        result: dict[str, str] = {}
+        for _, hash_, _id in sorted(found):
+            if hash_ in wanted:
+                result.setdefault(hash_, _id)
         return result
 
     def object_rows(self, ids: Iterable[str]) -> dict[str, tuple[str, int, str]]:

@@ -11,16 +11,12 @@ from .. import ids, models
 from ..errors import Family, HttpError, ServerCrash, SpeckleError, Style, cast_error, validation_error
 from ..permissions import check, is_admin
 from ..querylang import prepare_projection, project
-from ..store import dumps
+from ..jsonutil import dumps
+from ..store import hash_key
 from .base import Auth, Call, Document, RawJson, get_by_id, route
 
 OBJECT_DEFAULTS = models.DEFAULTS["objects"]
 NO_PERMISSION = "You do not have permissions to view this object"
-
-
-def object_hash(entry: dict[str, Any]) -> str:
-    """``md5(JSON.stringify(entry))`` of the entry exactly as received."""
-    return hashlib.md5(dumps(entry).encode("utf-8")).hexdigest()
 
 
 def bulk_save(call: Call, entries: Any) -> list[Any]:
@@ -31,11 +27,16 @@ def bulk_save(call: Call, entries: Any) -> list[Any]:
     """
     if not isinstance(entries, list):
         raise ServerCrash("objects.map is not a function", "TypeError")
+    texts: dict[int, str] = {}  # id(entry) -> its JSON text including "hash" (saves a re-dump)
     for entry in entries:
         if entry is None:
             raise ServerCrash("Cannot read property 'type' of null", "TypeError")
         if isinstance(entry, dict) and entry.get("type") != models.PLACEHOLDER and not entry.get("hash"):
-            entry["hash"] = object_hash(entry)
+            text = dumps(entry)
+            digest = hashlib.md5(text.encode("utf-8")).hexdigest()
+            if "hash" not in entry:
+                texts[id(entry)] = f'{text[:-1]}{"," if len(entry) else ""}"hash":"{digest}"}}'
+            entry["hash"] = digest
     if all(models.is_placeholder(e) for e in entries):
         return entries
     known = call.store.object_ids_by_hash(
@@ -58,7 +59,7 @@ def bulk_save(call: Call, entries: Any) -> list[Any]:
             if entry.get(path) in (None, ""):
                 raise validation_error("SpeckleObject", path, f"Path `{path}` is required.")
     if pending:
-        _insert(call, pending)
+        _insert(call, pending, texts)
     return entries
 
 
@@ -68,18 +69,48 @@ def _js_text(value: Any) -> str:
     return json.dumps(value)
 
 
-def _insert(call: Call, pending: list[dict[str, Any]]) -> None:
+#: Keys the server sets on every inserted object (entries carrying them take the slow path).
+_FORCED = frozenset(("_id", "owner", "createdAt", "updatedAt", "__v"))
+_DEFAULT_KEYS = frozenset(OBJECT_DEFAULTS)
+_DEFAULT_PARTS = {key: f"{dumps(key)}:{dumps(value)}," for key, value in OBJECT_DEFAULTS.items()}
+_defaults_cache: dict[frozenset[str], str] = {}
+
+
+def _defaults_text(present: frozenset[str]) -> str:
+    """Serialised defaults the entry does not override (memoised per key set)."""
+    text = _defaults_cache.get(present)
+    if text is None:
+        text = "".join(part for key, part in _DEFAULT_PARTS.items() if key not in present)
+        _defaults_cache[present] = text
+    return text
+
+
+def _insert(call: Call, pending: list[dict[str, Any]], texts: dict[int, str]) -> None:
+    """Insert new objects in one transaction.
+
+    The stored JSON is ``_id``, the defaults the entry lacks, the entry, then the server
+    fields; it is spliced from the entry text serialised for hashing when possible, so
+    each object is dumped once.
+    """
     stamp = ids.now_iso()
     owner = call.uid or None
+    tail = f'"owner":{dumps(owner)},"createdAt":"{stamp}","updatedAt":"{stamp}","__v":0}}'
     rows: list[tuple[Any, ...]] = []
     first_by_hash: dict[str, str] = {}
-    for entry in pending:
-        new_id = ids.object_id()
-        doc = {"_id": new_id, **OBJECT_DEFAULTS, **entry, "owner": owner,
-               "createdAt": stamp, "updatedAt": stamp, "__v": 0}
-        doc["_id"] = new_id
-        rows.append((new_id, dumps(doc), doc["hash"], owner, 1 if doc.get("private") else 0))
-        entry["_id"] = first_by_hash.setdefault(doc["hash"], new_id)
+    for entry, new_id in zip(pending, ids.object_ids(len(pending)), strict=True):
+        keys = entry.keys()
+        entry_text = texts.get(id(entry))
+        if entry_text is not None and not keys & _FORCED:
+            defaults = _defaults_text(frozenset(keys & _DEFAULT_KEYS))
+            text = f'{{"_id":"{new_id}",{defaults}{entry_text[1:-1]},{tail}'
+        else:
+            doc = {"_id": new_id, **OBJECT_DEFAULTS, **entry, "owner": owner,
+                   "createdAt": stamp, "updatedAt": stamp, "__v": 0}
+            doc["_id"] = new_id
+            text = dumps(doc)
+        rows.append((new_id, text, entry["hash"], hash_key(entry["hash"]), owner,
+                     1 if entry.get("private") else 0))
+        entry["_id"] = first_by_hash.setdefault(entry["hash"], new_id)
     call.store.insert_rows("objects", rows)
 
 
