@@ -35,6 +35,7 @@ setup(
             "requests-mock>=1.11,<2",
             "graphql-core>=3.2,<4",
             "ruff>=0.6",
+            "pytest-timeout>=2.2,<3",
         ],
         "docs": [
             "sphinx>=7,<10",
