@@ -138,7 +138,9 @@ class Api:
         return response
 
     # -- auth -------------------------------------------------------------------------------------
-    async def _authenticate(self, request: web.Request, auth: Auth) -> tuple[dict[str, Any] | None, web.Response | None]:
+    async def _authenticate(
+        self, request: web.Request, auth: Auth
+    ) -> tuple[dict[str, Any] | None, web.Response | None]:
         if auth is Auth.NONE:
             return None, None
         user_id = self.state.tokens.user_id_from_header(request.headers.get("Authorization"))

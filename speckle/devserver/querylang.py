@@ -42,7 +42,7 @@ def parse_qs(raw: str) -> dict[str, Any]:
     for part in raw.split("&"):
         if not part:
             continue
-        key, sep, value = part.partition("=")
+        key, _, value = part.partition("=")
         key, value = unquote_plus(key), unquote_plus(value)
         if not key:
             continue

@@ -154,7 +154,7 @@ def test_thread_safety_of_lifecycle() -> None:
         try:
             with LocalServer(bcrypt_rounds=4) as server:
                 assert requests.get(server.url + "/api", timeout=10).status_code == 200
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(3)]

@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 import pytest
 
 from speckle.devserver.querylang import (
-    CastFailure, matches, parse_qs, parse_query, prepare_projection, project, typed_value,
+    CastFailure,
+    matches,
+    parse_qs,
+    parse_query,
+    prepare_projection,
+    project,
+    typed_value,
 )
 
 SCHEMA = {"jobNumber": "string", "private": "boolean", "updatedAt": "date"}

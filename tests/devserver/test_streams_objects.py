@@ -40,7 +40,8 @@ def test_stream_crud_and_permissions(http: Http) -> None:
     assert patch["message"] == "Patched stream fields: name,private"
     assert http.ok("GET", f"/streams/{sid}", owner)["resource"]["name"] == "T"
     private = http(method="GET", path=f"/streams/{sid}", user=stranger)
-    assert (private.status_code, private.json()) == (401, {"success": False, "message": "You are not authorised to read."})
+    expected = {"success": False, "message": "You are not authorised to read."}
+    assert (private.status_code, private.json()) == (401, expected)
     missing = http("GET", "/streams/doesnotexist")
     assert (missing.status_code, missing.json()["message"]) == (404, "Resource not found.")
     write = http("PUT", f"/streams/{sid}", stranger, json={"name": "x"})
@@ -144,12 +145,14 @@ def test_object_routes(http: Http) -> None:
     assert http.ok("PUT", f"/objects/{oid}", a, json={"name": "n"})["message"] == "Object updated."
     denied = http("PUT", f"/objects/{oid}", b, json={"name": "n"})
     assert (denied.status_code, denied.json()["message"]) == (400, "Error: You are not authorised to write.")
-    assert http.ok("PUT", f"/objects/{oid}/properties", a, json={"n": {"b": 2}})["message"] == "Object properties updated."
+    merged = http.ok("PUT", f"/objects/{oid}/properties", a, json={"n": {"b": 2}})
+    assert merged["message"] == "Object properties updated."
     assert http.ok("GET", f"/objects/{oid}")["resource"]["properties"] == {"x": 1, "n": {"b": 2}}
     http.ok("PUT", f"/objects/{bare}/properties", a, json={"n": 1})
     assert http.ok("GET", f"/objects/{bare}")["resource"].get("properties") is None
     http.ok("PUT", f"/objects/{oid}", a, json={"private": True})
-    assert http("GET", f"/objects/{oid}", b).json() == {"success": False, "message": "Error: You are not authorised to read."}
+    unreadable = http("GET", f"/objects/{oid}", b).json()
+    assert unreadable == {"success": False, "message": "Error: You are not authorised to read."}
     cast = http("GET", "/objects/xyz")
     assert cast.status_code == 400 and cast.json()["message"].startswith("CastError: Cast to ObjectId failed")
     not_owner = http("DELETE", f"/objects/{oid}", b)

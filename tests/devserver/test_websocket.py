@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -36,7 +35,7 @@ def connect(http: Http) -> Iterator[Connect]:
     for ws in opened:
         try:
             ws.close(timeout=0.2)
-        except Exception:  # noqa: BLE001 - best effort
+        except Exception:
             pass
 
 
@@ -69,8 +68,8 @@ def test_broadcast_rooms_and_message(connect: Connect, http: Http) -> None:
     ws_a = connect(a, stream_id=sid)
     ws_b = connect(b, path="/api", stream_id=sid)
     ws_c = connect(c, path="/any/path")
-    frame = json.dumps({"eventName": "broadcast", "senderId": a, "streamId": sid, "args": {"eventType": "update-global"}},
-                       indent=1)
+    event = {"eventName": "broadcast", "senderId": a, "streamId": sid, "args": {"eventType": "update-global"}}
+    frame = json.dumps(event, indent=1)
     ws_a.send(frame)
     assert ws_b.recv() == frame  # relayed byte for byte
     assert silent(ws_a) and silent(ws_c)  # sender excluded, non-members excluded
@@ -178,7 +177,7 @@ def _closed_without_close_frame(ws: websocket.WebSocket, deadline: float) -> boo
             opcode, _ = ws.recv_data_frame(control_frame=True)
         except websocket.WebSocketTimeoutException:
             continue
-        except (websocket.WebSocketConnectionClosedException, ConnectionError, socket.error):
+        except (OSError, websocket.WebSocketConnectionClosedException, ConnectionError):
             return True
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             return False

@@ -9,9 +9,9 @@ from typing import Any
 
 from .. import ids, models
 from ..errors import Family, HttpError, ServerCrash, SpeckleError, Style, cast_error, validation_error
+from ..jsonutil import dumps
 from ..permissions import check, is_admin
 from ..querylang import prepare_projection, project
-from ..jsonutil import dumps
 from ..store import hash_key
 from .base import Auth, Call, Document, RawJson, get_by_id, route
 
