@@ -26,6 +26,8 @@ setup(
         "aiohttp>=3.9,<4",
         "bcrypt>=4.1,<6",
         "PyJWT>=2.8,<3",
+        # fast JSON for the local server and bulk transfers
+        "orjson>=3.9,<4",
         # progress bars in the command line
         "tqdm>=4.66,<5",
     ],
