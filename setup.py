@@ -27,7 +27,7 @@ setup(
         "bcrypt>=4.1,<6",
         "PyJWT>=2.8,<3",
         # fast JSON for the local server and bulk transfers
-        "orjson>=3.9,<4",
+        "orjson>=3.8,<4",
         # progress bars in the command line
         "tqdm>=4.66,<5",
     ],
