@@ -245,8 +245,7 @@ class ClientBase:
 
         Arguments:
             email {str} -- Email address of the user
-            password {str} -- Pretty self explanatory, must be at least 8 characters long. Oh,
-                must also be the user's actual password...
+            password {str} -- Pretty self explanatory, must also be the user's actual password
 
         Returns:
             User -- the profile of the user
@@ -265,7 +264,7 @@ class ClientBase:
         resource = payload.get("resource") if isinstance(payload, dict) else None
         if not isinstance(resource, dict):
             raise SpeckleResponseError("the server's login answer holds no profile")
-        profile = User.model_validate(resource)
+        profile = User.from_data(resource)
         self.transport.token = profile.apitoken or profile.token
         self._set_me(profile)
         logger.info("logged in as %s", profile.email)
@@ -303,7 +302,7 @@ class ClientBase:
         resource = payload.get("resource") if isinstance(payload, dict) else None
         if not isinstance(resource, dict):
             raise SpeckleResponseError("the server's profile answer holds no user")
-        profile = User.model_validate(resource)
+        profile = User.from_data(resource)
         self._set_me(profile)
         return profile
 

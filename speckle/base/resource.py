@@ -128,14 +128,14 @@ class ResourceBase:
 
     def _one(self, payload: Any, model: type[SpeckleModel] | None = None) -> Any:
         data = self._field(payload, "resource")
-        return (model or self.model).model_validate(data)
+        return (model or self.model).from_data(data)
 
     def _many(self, payload: Any, model: type[SpeckleModel] | None = None, key: str = "resources") -> list[Any]:
         items = self._field(payload, key)
         if not isinstance(items, list):
             raise SpeckleResponseError(f"the server's {key!r} is not a list: {str(items)[:200]}")
         cls = model or self.model
-        return [cls.model_validate(item) for item in items]
+        return [cls.from_data(item) for item in items]
 
 
 class ListMixin(ResourceBase):

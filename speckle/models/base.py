@@ -25,6 +25,7 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+from pydantic import ValidationError as PydanticValidationError
 
 __all__ = ["SpeckleModel", "ResourceModel"]
 
@@ -38,6 +39,9 @@ class SpeckleModel(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        # no coercion: "1" stays a string, 1 stays an int, True stays a bool (data that does not
+        # fit a typed field falls back to an untyped model, see ``from_data``)
+        strict=True,
         populate_by_name=True,
         protected_namespaces=(),
         ser_json_inf_nan="constants",
@@ -96,6 +100,35 @@ class SpeckleModel(BaseModel):
         fields that were never set are left out, ``None`` values are kept.
         """
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
+
+    @classmethod
+    def from_data(cls, data: Any) -> Any:
+        """Build a model from server data without losing anything.
+
+        Data that does not fit the typed fields (a string where a list is expected...) gives an
+        instance built without validation that holds every key and value verbatim.
+
+        Arguments:
+            data {dict} -- the document as the server sent it
+
+        Returns:
+            SpeckleModel -- an instance of this class
+
+        Raises:
+            SpeckleResponseError -- when ``data`` is not a JSON object
+        """
+        if isinstance(data, cls):
+            return data
+        if not isinstance(data, dict):
+            from speckle.errors import SpeckleResponseError
+
+            raise SpeckleResponseError(f"expected a JSON object for a {cls.__name__}, got: {str(data)[:200]}")
+        try:
+            return cls.model_validate(data)
+        except PydanticValidationError:
+            instance = cls.model_construct(**data)
+            instance._key_order = tuple(data)
+            return instance
 
     def to_dict(self) -> dict[str, Any]:
         """Like :meth:`to_payload`: a plain dict of every field that is set."""

@@ -169,8 +169,8 @@ class Resource(CRUDMixin, CommentsMixin):
         body = {} if name is None else {"name": name}
         payload = self._request("POST", self._item_path(id, "/clone"), json_body=body)
         return (
-            Stream.model_validate(self._field(payload, "clone")),
-            Stream.model_validate(self._field(payload, "parent")),
+            Stream.from_data(self._field(payload, "clone")),
+            Stream.from_data(self._field(payload, "parent")),
         )
 
     def diff(self, id: str, other_id: str) -> StreamDiff:
@@ -185,7 +185,7 @@ class Resource(CRUDMixin, CommentsMixin):
             ``objects.common``/``inA``/``inB``)
         """
         path = self._item_path(id, f"/diff/{check_id(other_id, 'stream id')}")
-        return StreamDiff.model_validate(self._request("GET", path))
+        return StreamDiff.from_data(self._request("GET", path))
 
     def delta(self, id: str, other_id: str) -> StreamDelta:
         """Compute the delta from one stream to another
@@ -198,7 +198,7 @@ class Resource(CRUDMixin, CommentsMixin):
             StreamDelta -- created (in B only), deleted (in A only) and common objects
         """
         path = self._item_path(id, f"/delta/{check_id(other_id, 'stream id')}")
-        return StreamDelta.model_validate(self._request("GET", path))
+        return StreamDelta.from_data(self._request("GET", path))
 
     def apply_delta(self, id: str, delta: Any, name: str | None = None) -> dict[str, Any]:
         """Apply a delta to a stream
