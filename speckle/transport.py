@@ -26,6 +26,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import requests
+
+try:  # optional accelerator for large responses
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a dependency, but keep working without it
+    orjson = None  # type: ignore[assignment]
 from requests.adapters import HTTPAdapter
 
 from speckle._version import __version__
@@ -75,6 +80,16 @@ def dumps_json(data: Any) -> bytes:
         raise SpeckleInputError(f"cannot send this data as JSON: {exc}") from exc
 
 
+def _loads(content: bytes) -> Any:
+    """Parse a JSON response body (orjson when it can, the standard library otherwise)."""
+    if orjson is not None:
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            pass  # e.g. integers beyond 64 bits, NaN, or another encoding: let json decide
+    return json.loads(content)
+
+
 def mask_secrets(text: str) -> str:
     """Replace every JWT-looking token in ``text`` with ``***``."""
     text = _JWT_RE.sub(lambda m: f"{m.group(1)} ***", text)
@@ -118,6 +133,9 @@ def extract_message(payload: Any, text: str, reason: str) -> str:
             return message
         if isinstance(message, Mapping) and message.get("message"):
             return str(message["message"])
+        if isinstance(message, Mapping) and set(message) <= {"level", "timestamp"}:
+            # an error object the server's logger decorated before sending it (project deletes)
+            return f"{reason} (the server gave no details)"
         if message in (None, {}, "{}", ""):
             return f"{reason} (the server gave no details)"
         return json.dumps(message, default=str)
@@ -217,6 +235,7 @@ class Transport:
         timeout: Timeout | None = None,
         root: bool = False,
         headers: Mapping[str, str] | None = None,
+        json_bytes: bytes | None = None,
     ) -> Any:
         """Send one request and return the parsed JSON body.
 
@@ -232,6 +251,7 @@ class Transport:
             timeout {float|tuple} -- overrides the transport's timeout for this request
             root {bool} -- resolve ``path`` under the server root instead of the API base
             headers {dict} -- extra headers
+            json_bytes {bytes} -- a body already serialised to JSON (used instead of ``json_body``)
 
         Returns:
             Any -- the decoded JSON document
@@ -247,8 +267,8 @@ class Transport:
             params = None
         body: bytes | None = None
         req_headers: dict[str, str] = dict(headers or {})
-        if json_body is not _NO_BODY:
-            body = dumps_json(json_body)
+        if json_bytes is not None or json_body is not _NO_BODY:
+            body = json_bytes if json_bytes is not None else dumps_json(json_body)
             req_headers["Content-Type"] = "application/json; charset=utf-8"
             if self.gzip_threshold is not None and len(body) >= self.gzip_threshold:
                 body = gzip.compress(body, compresslevel=1)
@@ -260,6 +280,8 @@ class Transport:
             last = attempt == attempts - 1
             if logger.isEnabledFor(log_level):
                 shown = "" if json_body is _NO_BODY else " " + _describe_body(json_body)
+                if json_bytes is not None:
+                    shown = f" <{len(json_bytes)} bytes of JSON>"
                 logger.log(log_level, "-> %s %s%s", method, mask_secrets(url), shown)
             started = time.monotonic()
             try:
@@ -334,7 +356,7 @@ class Transport:
         payload: Any = _NO_BODY
         if text:
             try:
-                payload = response.json()
+                payload = _loads(response.content)
             except ValueError:
                 payload = _NO_BODY
         safe_url = mask_secrets(url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from speckle.base.resource import CommentsMixin, CRUDMixin, check_id
+from speckle.errors import BadRequestError, NotFoundError, PermissionDeniedError, SpeckleAPIError
 from speckle.models.resources import Project
 from speckle.query import Query
 
@@ -23,6 +24,38 @@ class Resource(CRUDMixin, CommentsMixin):
     model = Project
     comment_type = "project"
     noun = "project"
+
+    def delete(self, id: str) -> dict[str, Any]:
+        """Delete a project (owner or admin only)
+
+        The project's users lose the access it granted them on its streams; the streams are
+        kept. v1 servers answer a failed delete with an empty 400 whatever the reason, so the
+        project is read to tell a missing project (:class:`~speckle.errors.NotFoundError`) from
+        one the user does not own (:class:`~speckle.errors.PermissionDeniedError`).
+
+        Arguments:
+            id {str} -- The ID of the project to delete
+
+        Returns:
+            dict -- A confirmation payload with ``modifiedStreams``
+        """
+        try:
+            return super().delete(id)
+        except BadRequestError as exc:
+            message = exc.payload.get("message") if isinstance(getattr(exc, "payload", None), dict) else None
+            if not isinstance(message, dict) or not set(message) <= {"level", "timestamp"}:
+                raise
+            raise self._why_not_deleted(id, exc) from exc
+
+    def _why_not_deleted(self, id: str, exc: SpeckleAPIError) -> SpeckleAPIError:
+        context = {"status_code": exc.status_code, "method": exc.method, "url": exc.url, "body": exc.body}
+        try:
+            self.get(id)
+        except NotFoundError:
+            return NotFoundError(f"project {id!r} not found", **context)
+        except SpeckleAPIError:
+            pass
+        return PermissionDeniedError("only the owner of a project (or an admin) can delete it", **context)
 
     def _membership(self, method: str, id: str, action: str, other: str, what: str) -> dict[str, Any]:
         return self._request(method, self._item_path(id, f"/{action}/{check_id(other, what)}"))

@@ -352,16 +352,33 @@ def test_error_classes(wire, client, sleeps, status, kwargs, cls, message):
 
 
 def test_error_message_objects_are_rendered(wire, client):
-    wire.delete(
-        f"{API}/projects/p1",
-        status_code=400,
-        json={"success": False, "message": {"level": "error", "timestamp": "2020-05-20 10:00:00"}},
-    )
+    message = {"name": "WeirdError", "code": 7}
+    wire.put(f"{API}/projects/p1", status_code=400, json={"success": False, "message": message})
     with pytest.raises(BadRequestError) as info:
-        client.projects.delete("p1")
+        client.projects.update("p1", {"name": "n"})
     assert isinstance(info.value.message, str)
-    assert "timestamp" in info.value.message
-    assert info.value.payload["message"]["level"] == "error"
+    assert json.loads(info.value.message) == message
+    assert info.value.payload["message"] == message
+
+
+@pytest.mark.parametrize(
+    ("get_answer", "cls"),
+    [
+        ({"status_code": 404, "json": {"success": False, "message": "Resource not found."}}, NotFoundError),
+        ({"json": {"success": True, "resource": {"_id": "p1", "owner": "someone"}}}, PermissionDeniedError),
+        ({"status_code": 401, "json": {"success": False, "message": "You are not authorised to read."}},
+         PermissionDeniedError),
+    ],
+)
+def test_project_delete_logger_decorated_error(wire, client, get_answer, cls):
+    decorated = {"success": False, "message": {"level": "error", "timestamp": "2020-05-20 10:00:00"}}
+    wire.delete(f"{API}/projects/p1", status_code=400, json=decorated)
+    wire.get(f"{API}/projects/p1", **get_answer)
+    with pytest.raises(cls) as info:
+        client.projects.delete("p1")
+    error = info.value
+    assert (error.status_code, error.method, error.url) == (400, "DELETE", f"{API}/projects/p1")
+    assert "timestamp" not in error.message
 
 
 def test_empty_object_message_is_explained(wire, client):
