@@ -14,7 +14,9 @@ sends ``fields=streamId,name&sort=-updatedAt&limit=10&private=false&name=/^Tower
 
 Values are written as given: a string is passed through unchanged (so a string
 containing a comma means "any of", exactly as on the server), a list means
-"any of", ``True``/``False`` become ``true``/``false``, numbers their decimal
+"any of" (list items holding commas are quoted, so each stays one value),
+``True``/``False`` become ``true``/``false``, ``None`` is refused (the server
+would read ``null`` as a string; use ``$exists``), numbers their decimal
 form, a compiled :class:`re.Pattern` a ``/pattern/flags`` regular expression.
 Operators are given as a dict: ``$in``, ``$nin``, ``$ne``, ``$gt``, ``$gte``,
 ``$lt``, ``$lte``, ``$exists``, ``$all``, ``$size``, ``$regex`` (with optional
@@ -25,6 +27,7 @@ contains commas. A query can also be given as a ready-made query string.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -49,7 +52,12 @@ def _scalar(value: Any, key: str) -> str:
     if value is False:
         return "false"
     if value is None:
-        return "null"
+        raise SpeckleInputError(
+            f"query value for {key!r} is None: v1 servers read 'null' as a string; "
+            "use {'$exists': False} to find documents without the field"
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SpeckleInputError(f"query value for {key!r} must be a finite number, got {value!r}")
     if isinstance(value, (int, float)):
         return repr(value) if isinstance(value, float) else str(value)
     if isinstance(value, _dt.datetime):
@@ -77,10 +85,19 @@ def _regex(pattern: str, options: str) -> str:
 def _many(values: Any, key: str) -> str:
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise SpeckleInputError(f"query operator on {key!r} needs a list of values, got {values!r}")
-    items = [_scalar(v, key) for v in values]
+    items = [_quoted(v, key) if isinstance(v, str) and "," in v else _scalar(v, key) for v in values]
     if not items:
         raise SpeckleInputError(f"query operator on {key!r} needs at least one value")
     return ",".join(items)
+
+
+def _quoted(text: str, key: str) -> str:
+    """``text`` in quotes: the server then reads it as one literal string, commas included."""
+    if '"' not in text:
+        return f'"{text}"'
+    if "'" not in text:
+        return f"'{text}'"
+    raise SpeckleInputError(f"query value for {key!r} cannot hold both kinds of quotes and a comma: {text!r}")
 
 
 def _q(text: str) -> str:
@@ -112,9 +129,7 @@ def _encode_filter(key: str, value: Any) -> list[str]:
             elif op == "$options":
                 continue
             elif op == "$literal":
-                text = str(operand)
-                quote_char = "'" if '"' in text else '"'
-                parts.append(f"{k}={_q(quote_char + text + quote_char)}")
+                parts.append(f"{k}={_q(_quoted(str(operand), key))}")
             else:
                 raise SpeckleInputError(f"unknown query operator {op!r} for {key!r}")
         return parts

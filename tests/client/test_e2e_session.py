@@ -138,7 +138,7 @@ def test_new_user_session(speckle_server):
 
     clone, parent = client.streams.clone(sid, name="backup")
     assert clone.parent == sid and clone.name == "backup" and clone.streamId in parent.children
-    client.streams.update(clone.streamId, {"objects": ids[:10] + [{"type": "Point", "value": [5, 5, 5]}]})
+    client.streams.update(clone.streamId, {"objects": [*ids[:10], {"type": "Point", "value": [5, 5, 5]}]})
     diff = client.streams.diff(sid, clone.streamId)
     assert isinstance(diff, StreamDiff)
     assert diff.objects.common == ids[:10] and diff.objects.inA == ids[10:] and len(diff.objects.inB) == 1
