@@ -74,6 +74,8 @@ class SpeckleModel(BaseModel):
     @model_serializer(mode="wrap")
     def _serialize_in_order(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
         out = handler(self)
+        if not isinstance(self, SpeckleModel):  # raw data kept by a lenient ``from_data``
+            return out
         order = self._key_order
         if not order or not isinstance(out, dict):
             return out
