@@ -16,11 +16,10 @@ from speckle.base.resource import (
 from speckle.errors import SpeckleInputError
 from speckle.models.objects import Placeholder, SpeckleObject, parse_object
 from speckle.query import Query, encode_query
+from speckle.transfer.batching import Progress, TransferOptions, fetch_objects, post_objects
+from speckle.transfer.encoding import encode_object
 
 __all__ = ["Resource", "SpeckleObject"]
-
-#: Ids per ``POST /objects/getbulk`` request.
-GETBULK_CHUNK = 1000
 
 
 class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
@@ -34,6 +33,8 @@ class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
     model = SpeckleObject
     comment_type = "object"
     noun = "object"
+    #: Batches and parallelism of :meth:`create` and :meth:`get_bulk` (the client sets its own).
+    transfer_options: TransferOptions = TransferOptions()
 
     def _one(self, payload: Any, model: Any = None) -> Any:
         if model is not None:
@@ -65,31 +66,48 @@ class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
                     out.append(parse_object(item))
         return out
 
-    def create(self, data: Any) -> Placeholder | list[Placeholder]:
+    def create(
+        self, data: Any, *, raw: bool = False, progress: Progress | None = None
+    ) -> Placeholder | list[Placeholder] | dict[str, Any] | list[dict[str, Any]]:
         """Create Speckle objects
 
         The server saves each object (computing its ``hash`` when missing and reusing an
-        existing object with the same hash) and answers with placeholders.
+        existing object with the same hash) and answers with placeholders. The objects are sent
+        exactly as given. A list of any length is cut into batches (``client.transfer_options``:
+        ``batch_bytes``, ``batch_count``) sent in parallel (``max_workers``); a batch the server
+        refuses as too large (HTTP 413) is split and sent again. To hash objects on the client
+        and skip the ones already sent, use ``client.send``.
 
         Arguments:
             data {dict|list} -- A dictionary describing a Speckle object, or a list of them
 
+        Keyword Arguments:
+            raw {bool} -- return plain ``{"type": "Placeholder", "_id": ...}`` dicts, much
+                faster for big lists (default: {False})
+            progress {callable} -- ``progress(done, total)``, counts of objects (default: {None})
+
         Returns:
             Placeholder|list -- the placeholder of the created object, or one placeholder per
             object of the list, in the same order
+
+        Raises:
+            PayloadTooLargeError -- a single object is larger than the server accepts
         """
         payload = as_payload(data, "object")
         if isinstance(payload, Mapping):
-            return self._create_many([payload])[0]
+            return self._create_many([payload], raw, progress)[0]
         if not all(isinstance(item, Mapping) for item in payload):
             raise SpeckleInputError("every object must be a dict or a Speckle model")
-        return self._create_many(payload)
+        return self._create_many(payload, raw, progress)
 
-    def _create_many(self, payload: Sequence[Any]) -> list[Placeholder]:
-        if not payload:
-            return []
-        answer = self._request("POST", self.path, json_body=list(payload), retry=True)
-        return [Placeholder.model_validate(item) for item in self._field(answer, "resources")]
+    def _create_many(self, payload: Sequence[Any], raw: bool, progress: Progress | None) -> list[Any]:
+        encoded = [encode_object(item) for item in payload]
+        saved = post_objects(
+            self.session, encoded, options=self.transfer_options, progress=progress, path=self.path
+        )
+        if raw:
+            return [{"type": "Placeholder", "_id": item.get("_id")} for item in saved]
+        return [Placeholder.model_validate(item) for item in saved]
 
     def get(self, id: str, query: Query | None = None) -> SpeckleObject:  # type: ignore[override]
         """Get a specific Speckle object from the SpeckleServer
@@ -138,32 +156,41 @@ class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
             raise SpeckleInputError("properties must be a dict")
         return self._request("PUT", self._item_path(id, "/properties"), json_body=payload)
 
-    def get_bulk(self, object_ids: Sequence[str], query: Query | None = None) -> list[SpeckleObject]:
+    def get_bulk(
+        self,
+        object_ids: Sequence[str],
+        query: Query | None = None,
+        *,
+        raw: bool = False,
+        progress: Progress | None = None,
+    ) -> list[SpeckleObject] | list[dict[str, Any]]:
         """Retrieve a list of Speckle objects
 
         One object per requested id, in request order (duplicates repeated). Objects that do not
         exist, that the user may not read or that the query's filters exclude come back as
-        :class:`~speckle.models.DeniedObject`. Long lists are fetched in chunks.
+        :class:`~speckle.models.DeniedObject`. Long lists are fetched in chunks of
+        ``client.transfer_options.fetch_count`` ids, ``max_workers`` at a time.
 
         Arguments:
             object_ids {list} -- A list of object IDs
 
         Keyword Arguments:
             query {dict|str} -- A dictionary to specifiy which fields to retrieve, filters, limits, etc
+            raw {bool} -- return the objects as plain dicts, as the server sent them (default: {False})
+            progress {callable} -- ``progress(done, total)``, counts of objects (default: {None})
 
         Returns:
             list -- A list of SpeckleObjects
         """
         ids = self._check_ids(object_ids)
-        params = encode_query(query)
-        out: list[SpeckleObject] = []
-        for start in range(0, len(ids), GETBULK_CHUNK):
-            chunk = ids[start : start + GETBULK_CHUNK]
-            answer = self.session.request(
-                "POST", f"{self.path}/getbulk", params=params or None, json_body=chunk, retry=True
-            )
-            out.extend(parse_object(item) for item in self._field(answer, "resources"))
-        return out
+        return fetch_objects(
+            self.session,
+            ids,
+            params=encode_query(query) or None,
+            options=self.transfer_options,
+            progress=progress,
+            convert=None if raw else parse_object,
+        )
 
     @staticmethod
     def _check_ids(object_ids: Any) -> list[str]:
@@ -188,7 +215,7 @@ class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
         server's order, not the request's.
 
         Arguments:
-            changes {list} -- ``[{"_id": "<existing id>", ...changes...}, ...]``
+            changes {list} -- dicts that each name an existing object by ``_id`` and hold the changes
 
         Returns:
             list -- placeholders of the derived objects

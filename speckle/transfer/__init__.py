@@ -1,0 +1,47 @@
+"""Bulk transfers: batching, content hashing, the sent-object record, ``send`` and ``receive``.
+
+Most code uses these through the client::
+
+    result = client.send(objects, name='Tower')           # SendResult: stream_id, placeholders
+    model = client.receive(result.stream_id, raw=True)    # ReceiveResult: stream, objects
+
+See :doc:`/performance` for what is sent, how it is cut and how fast it goes.
+"""
+
+from speckle.transfer.api import ReceiveResult, SendResult, receive, send, send_objects
+from speckle.transfer.batching import (
+    DEFAULT_BATCH_BYTES,
+    DEFAULT_BATCH_COUNT,
+    DEFAULT_FETCH_COUNT,
+    DEFAULT_GZIP_THRESHOLD,
+    Progress,
+    TransferOptions,
+    default_workers,
+    fetch_objects,
+    plan_batches,
+    post_objects,
+)
+from speckle.transfer.cache import SentObjectCache
+from speckle.transfer.encoding import encode_object, hash_object, object_hash
+
+__all__ = [
+    "DEFAULT_BATCH_BYTES",
+    "DEFAULT_BATCH_COUNT",
+    "DEFAULT_FETCH_COUNT",
+    "DEFAULT_GZIP_THRESHOLD",
+    "Progress",
+    "ReceiveResult",
+    "SendResult",
+    "SentObjectCache",
+    "TransferOptions",
+    "default_workers",
+    "encode_object",
+    "fetch_objects",
+    "hash_object",
+    "object_hash",
+    "plan_batches",
+    "post_objects",
+    "receive",
+    "send",
+    "send_objects",
+]

@@ -1,0 +1,341 @@
+"""``send`` and ``receive``: whole models in and out of streams, fast and in order.
+
+What :func:`send` puts on the wire for each object is the object's canonical JSON (keys sorted,
+compact) plus its content ``hash`` (see :func:`~speckle.transfer.hash_object`); a ``hash`` the
+object already carried is replaced, nothing else is added or dropped, and the caller's dicts and
+models are never modified. Objects whose hash this user already sent to this server (according
+to the :class:`~speckle.transfer.SentObjectCache`) are not uploaded again; placeholders
+(``{"type": "Placeholder", "_id": ...}``) and bare id strings are passed through.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from speckle.base.resource import as_payload, check_id
+from speckle.errors import SpeckleInputError, SpeckleResponseError
+from speckle.models.objects import DENIED_OBJECT_TEXT, DeniedObject, SpeckleObject, parse_object
+from speckle.models.resources import Stream
+from speckle.transfer.batching import Progress, TransferOptions, Uploader, WorkQueue, fetch_objects, plan_batches
+from speckle.transfer.cache import SentObjectCache
+from speckle.transfer.encoding import encode_object, hash_object
+
+if TYPE_CHECKING:
+    from speckle.client import SpeckleApiClient
+
+__all__ = ["SendResult", "ReceiveResult", "send_objects", "send", "receive"]
+
+logger = logging.getLogger("speckle.transfer")
+
+#: Objects hashed and looked up in the sent-object record at a time.
+_WINDOW = 20000
+
+
+@dataclass
+class SendResult:
+    """What :func:`send` did.
+
+    Attributes:
+        stream_id {str} -- the stream created or updated (None for :func:`send_objects`)
+        placeholders {list} -- ``{"type": "Placeholder", "_id": ...}`` dicts, one per object, in order
+        uploaded {int} -- objects sent to the server
+        reused {int} -- objects not sent because the server already had them (sent-object record)
+        seconds {float} -- wall-clock time of the whole operation
+    """
+
+    stream_id: str | None
+    placeholders: list[dict[str, Any]]
+    uploaded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+
+    @property
+    def object_ids(self) -> list[str]:
+        """The ids of the objects, in order."""
+        return [p["_id"] for p in self.placeholders]
+
+    def __repr__(self) -> str:
+        return (
+            f"<SendResult stream_id={self.stream_id!r} objects={len(self.placeholders)} "
+            f"uploaded={self.uploaded} reused={self.reused} seconds={self.seconds:.2f}>"
+        )
+
+
+@dataclass
+class ReceiveResult:
+    """What :func:`receive` fetched.
+
+    Attributes:
+        stream {Stream} -- the stream's fields and layers (its ``objects`` left out: see below)
+        objects {list} -- one object per entry of the stream, in stream order (duplicates
+            repeated as the same instance): models, or plain dicts with ``raw=True``
+        missing {list} -- indexes of objects the server did not deliver (deleted or unreadable;
+            they are in ``objects`` as the server's stand-ins)
+        seconds {float} -- wall-clock time of the whole operation
+    """
+
+    stream: Stream
+    objects: list[Any]
+    missing: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def __len__(self) -> int:
+        return len(self.objects)
+
+    def __repr__(self) -> str:
+        return (
+            f"<ReceiveResult stream_id={self.stream.streamId!r} objects={len(self.objects)} "
+            f"missing={len(self.missing)} seconds={self.seconds:.2f}>"
+        )
+
+
+def _placeholder_id(item: Any) -> str | None:
+    if isinstance(item, str):
+        if not item:
+            raise SpeckleInputError("an object id must be a non-empty string")
+        return item
+    if isinstance(item, Mapping) and item.get("type") == "Placeholder":
+        _id = item.get("_id")
+        if isinstance(_id, str) and _id:
+            return _id
+        raise SpeckleInputError(f"a placeholder must carry an '_id': {dict(item)!r}")
+    if isinstance(item, SpeckleObject) and item.is_placeholder and item.id:
+        return item.id
+    return None
+
+
+def _cache_scope(client: SpeckleApiClient) -> str:
+    return SentObjectCache.scope(client.server_url, client.me.id if client.me is not None else None)
+
+
+def send_objects(
+    client: SpeckleApiClient,
+    objects: Sequence[Any],
+    *,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+    options: TransferOptions | None = None,
+) -> SendResult:
+    """Save objects on the server, hashed, de-duplicated and batched; make no stream.
+
+    Objects are hashed and looked up in windows of 20,000, and each window's batches are
+    uploaded while the next window is hashed.
+
+    Arguments:
+        client {SpeckleApiClient} -- a logged-in client
+        objects {list} -- dicts or models of Speckle objects; placeholders and id strings pass through
+
+    Keyword Arguments:
+        use_cache {bool} -- skip objects the sent-object record says the server has (default: {True})
+        progress {callable} -- ``progress(done, total)`` in objects (default: {None})
+        options {TransferOptions} -- batches and parallelism (default: {client.transfer_options})
+
+    Returns:
+        SendResult -- the placeholders in input order (``stream_id`` is None)
+
+    Raises:
+        SpeckleInputError -- an entry is not an object, or cannot be represented in JSON
+        SpeckleError -- a request failed (nothing is recorded for the objects it carried)
+    """
+    started = time.perf_counter()
+    if isinstance(objects, (str, bytes, Mapping)) or not isinstance(objects, Sequence):
+        raise SpeckleInputError(f"objects must be a list of objects, got {type(objects).__name__}")
+    opts = options or client.transfer_options
+    cache = client.transfer_cache if use_cache else None
+    scope = _cache_scope(client)
+    total = len(objects)
+    placeholders: list[Any] = [None] * total
+    windows: list[tuple[list[int], list[str], list[Any]]] = []
+    uploaded = reused = 0
+    too_large: int | None = None
+    with WorkQueue(opts.max_workers, total, progress) as queue:
+        for first in range(0, total, _WINDOW):
+            indexes: list[int] = []
+            hashes: list[str] = []
+            encoded: list[bytes] = []
+            passed = 0
+            for index in range(first, min(total, first + _WINDOW)):
+                item = objects[index]
+                known = _placeholder_id(item)
+                if known is not None:
+                    placeholders[index] = {"type": "Placeholder", "_id": known}
+                    passed += 1
+                    continue
+                payload = as_payload(item, "object")
+                if not isinstance(payload, Mapping):
+                    raise SpeckleInputError(f"object {index} must be a dict or a Speckle model")
+                digest, wire = hash_object(payload)
+                indexes.append(index)
+                hashes.append(digest)
+                encoded.append(wire)
+            found = cache.lookup(scope, hashes) if cache is not None and hashes else {}
+            if found:
+                keep = []
+                for position, digest in enumerate(hashes):
+                    object_id = found.get(digest)
+                    if object_id is None:
+                        keep.append(position)
+                    else:
+                        placeholders[indexes[position]] = {"type": "Placeholder", "_id": object_id}
+                reused += len(hashes) - len(keep)
+                passed += len(hashes) - len(keep)
+                indexes = [indexes[p] for p in keep]
+                hashes = [hashes[p] for p in keep]
+                encoded = [encoded[p] for p in keep]
+            queue.advance(passed)
+            if not encoded:
+                continue
+            results: list[Any] = [None] * len(encoded)
+            uploader = Uploader(client.transport, "/objects", encoded, results)
+            uploader.too_large = too_large
+            for start, end in plan_batches([len(e) for e in encoded], opts.batch_bytes, opts.batch_count):
+                queue.submit(uploader.post, start, end)
+            windows.append((indexes, hashes, results))
+            uploaded += len(encoded)
+            del encoded
+            too_large = uploader.too_large
+        queue.join()
+    for indexes, hashes, results in windows:
+        for index, answer in zip(indexes, results, strict=True):
+            if not isinstance(answer, Mapping) or not isinstance(answer.get("_id"), str):
+                raise SpeckleResponseError(f"the server gave object {index} no id: {answer!r}")
+            placeholders[index] = {"type": "Placeholder", "_id": answer["_id"]}
+        if cache is not None:
+            cache.record(scope, zip(hashes, (r["_id"] for r in results), strict=True))
+    return SendResult(None, placeholders, uploaded, reused, time.perf_counter() - started)
+
+
+def send(
+    client: SpeckleApiClient,
+    objects: Sequence[Any],
+    *,
+    name: str | None = None,
+    stream_id: str | None = None,
+    layers: list[Any] | None = None,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+    options: TransferOptions | None = None,
+    **fields: Any,
+) -> SendResult:
+    """Send a model: save its objects (see :func:`send_objects`), then create or update a stream.
+
+    Arguments:
+        client {SpeckleApiClient} -- a logged-in client
+        objects {list} -- dicts or models of Speckle objects; placeholders and id strings pass through
+
+    Keyword Arguments:
+        name {str} -- the stream's name (default: {None}: the server's default, or unchanged)
+        stream_id {str} -- update this stream (its objects are replaced) instead of creating one
+        layers {list} -- the stream's layers, stored as given (default: {None}: none sent)
+        use_cache {bool} -- skip objects the sent-object record says the server has (default: {True})
+        progress {callable} -- ``progress(done, total)`` in objects (default: {None})
+        options {TransferOptions} -- batches and parallelism (default: {client.transfer_options})
+        fields -- any other stream fields (``description``, ``tags``, ``private``...)
+
+    Returns:
+        SendResult -- the stream id and the placeholders in input order
+    """
+    started = time.perf_counter()
+    if stream_id is not None:
+        check_id(stream_id, "stream id")
+    if "objects" in fields or "streamId" in fields:
+        raise SpeckleInputError("pass the objects as the first argument and the stream as stream_id=")
+    result = send_objects(client, objects, use_cache=use_cache, progress=progress, options=options)
+    body: dict[str, Any] = {}
+    if name is not None:
+        body["name"] = name
+    body.update(fields)
+    if layers is not None:
+        body["layers"] = as_payload(list(layers), "layer")
+    body["objects"] = result.placeholders
+    data = encode_object(body)
+    if stream_id is None:
+        answer = client.transport.request("POST", "/streams", json_bytes=data)
+        resource = answer.get("resource") if isinstance(answer, dict) else None
+        stream_id = resource.get("streamId") if isinstance(resource, dict) else None
+        if not isinstance(stream_id, str):
+            raise SpeckleResponseError("the server's answer names no new stream", method="POST", url="/streams")
+    else:
+        client.transport.request("PUT", f"/streams/{check_id(stream_id, 'stream id')}", json_bytes=data)
+    result.stream_id = stream_id
+    result.seconds = time.perf_counter() - started
+    logger.info("sent %d objects to stream %s (%d uploaded, %d already on the server) in %.2fs",
+                len(result.placeholders), stream_id, result.uploaded, result.reused, result.seconds)
+    return result
+
+
+def receive(
+    client: SpeckleApiClient,
+    stream_id: str,
+    *,
+    raw: bool = False,
+    progress: Progress | None = None,
+    options: TransferOptions | None = None,
+) -> ReceiveResult:
+    """Fetch a stream and all its objects, in stream order, with parallel ``getbulk`` requests.
+
+    Each distinct object is fetched once (a stream listing an object twice gets the same
+    instance twice).
+
+    Arguments:
+        client {SpeckleApiClient} -- a client (anonymous for public streams)
+        stream_id {str} -- the stream's streamId
+
+    Keyword Arguments:
+        raw {bool} -- give plain dicts instead of models: faster and smaller (default: {False})
+        progress {callable} -- ``progress(done, total)`` in distinct objects (default: {None})
+        options {TransferOptions} -- chunk size and parallelism (default: {client.transfer_options})
+
+    Returns:
+        ReceiveResult -- the stream (without ``objects``) and its objects
+    """
+    started = time.perf_counter()
+    path = f"/streams/{check_id(stream_id, 'stream id')}"
+    answer = client.transport.request("GET", path)
+    resource = answer.get("resource") if isinstance(answer, dict) else None
+    if not isinstance(resource, dict):
+        raise SpeckleResponseError("the server's answer holds no stream", method="GET", url=path)
+    entries = resource.pop("objects", None) or []
+    ids: list[str] = []
+    for entry in entries:
+        _id = entry.get("_id") if isinstance(entry, dict) else None
+        if not isinstance(_id, str):
+            raise SpeckleResponseError(f"the stream lists an object without an id: {entry!r}")
+        ids.append(_id)
+    del entries, answer
+    stream = Stream.from_data(resource)
+    distinct = list(dict.fromkeys(ids))
+    fetched = fetch_objects(
+        client.transport,
+        distinct,
+        options=options or client.transfer_options,
+        progress=progress,
+        convert=None if raw else parse_object,
+    )
+    if len(distinct) == len(ids):
+        objects = fetched
+    else:
+        by_id = dict(zip(distinct, fetched, strict=True))
+        del fetched
+        objects = [by_id[_id] for _id in ids]
+    missing = [i for i, obj in enumerate(objects) if _is_denied(obj)]
+    if missing:
+        logger.warning("stream %s: %d objects could not be read (deleted or private)", stream_id, len(missing))
+        if client.transfer_cache is not None:  # do not offer these ids to later sends
+            client.transfer_cache.forget_ids(_cache_scope(client), {ids[i] for i in missing})
+    return ReceiveResult(stream, objects, missing, time.perf_counter() - started)
+
+
+def _is_denied(obj: Any) -> bool:
+    if isinstance(obj, SpeckleObject):
+        return isinstance(obj, DeniedObject)
+    return (
+        isinstance(obj, dict)
+        and obj.get("type") == "String"
+        and obj.get("value") == DENIED_OBJECT_TEXT
+        and "owner" not in obj
+    )

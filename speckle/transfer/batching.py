@@ -1,0 +1,321 @@
+"""Batched, parallel object uploads (``POST /objects``) and downloads (``POST /objects/getbulk``).
+
+Uploads are cut into batches below a size and a count; each batch is one request, and up to
+``max_workers`` requests run at once. A batch the server still refuses as too large (HTTP 413)
+is split in two and each half is sent again, down to single objects; nothing is dropped. Answers
+are put back in input order whatever order the requests finish in.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from speckle.errors import PayloadTooLargeError, SpeckleInputError, SpeckleResponseError
+from speckle.transfer.encoding import encode_object, join_array
+
+if TYPE_CHECKING:
+    from speckle.transport import Transport
+
+__all__ = [
+    "Progress",
+    "WorkQueue",
+    "Uploader",
+    "TransferOptions",
+    "default_workers",
+    "plan_batches",
+    "post_objects",
+    "fetch_objects",
+    "DEFAULT_BATCH_BYTES",
+    "DEFAULT_BATCH_COUNT",
+    "DEFAULT_FETCH_COUNT",
+    "DEFAULT_GZIP_THRESHOLD",
+]
+
+logger = logging.getLogger("speckle.transfer")
+
+#: ``progress(done, total)``: called in the caller's thread after each finished batch.
+Progress = Callable[[int, int], Any]
+
+#: Uncompressed JSON bytes per upload request: well under the 10 MB v1 servers accept by default.
+DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
+#: Objects per upload request.
+DEFAULT_BATCH_COUNT = 5000
+#: Ids per ``getbulk`` request.
+DEFAULT_FETCH_COUNT = 2000
+#: Request bodies of at least this many bytes are gzip-compressed.
+DEFAULT_GZIP_THRESHOLD = 256 * 1024
+
+
+def default_workers() -> int:
+    """Parallel requests used by default: twice the CPU count, between 2 and 8."""
+    return max(2, min(8, 2 * (os.cpu_count() or 1)))
+
+
+@dataclass
+class TransferOptions:
+    """How bulk transfers are cut and run (``client.transfer_options``).
+
+    Keyword Arguments:
+        max_workers {int} -- requests in flight at once (default: twice the CPUs, 2 to 8)
+        batch_bytes {int} -- upper bound of one upload body, uncompressed JSON bytes (default: 4 MiB)
+        batch_count {int} -- upper bound of objects in one upload request (default: 5000)
+        fetch_count {int} -- ids per ``getbulk`` request (default: 2000)
+    """
+
+    max_workers: int = 0
+    batch_bytes: int = DEFAULT_BATCH_BYTES
+    batch_count: int = DEFAULT_BATCH_COUNT
+    fetch_count: int = DEFAULT_FETCH_COUNT
+
+    def __post_init__(self) -> None:
+        if not self.max_workers:
+            self.max_workers = default_workers()
+        for name in ("max_workers", "batch_bytes", "batch_count", "fetch_count"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise SpeckleInputError(f"{name} must be a positive integer, got {value!r}")
+
+
+def plan_batches(sizes: Sequence[int], max_bytes: int, max_count: int) -> list[tuple[int, int]]:
+    """Cut items into consecutive batches whose JSON array stays within the limits.
+
+    An item bigger than ``max_bytes`` on its own makes a batch of one.
+
+    Arguments:
+        sizes {list} -- the serialised size of each item, in bytes
+        max_bytes {int} -- upper bound of ``[item,item,...]`` in bytes
+        max_count {int} -- upper bound of items per batch
+
+    Returns:
+        list -- ``(start, end)`` index ranges covering every item once, in order
+    """
+    batches: list[tuple[int, int]] = []
+    start = 0
+    used = 2  # the brackets
+    for index, size in enumerate(sizes):
+        count = index - start
+        if count and (count >= max_count or used + 1 + size > max_bytes):
+            batches.append((start, index))
+            start, used = index, 2
+        used += size + (1 if index > start else 0)
+    if start < len(sizes):
+        batches.append((start, len(sizes)))
+    return batches
+
+
+class WorkQueue:
+    """Runs jobs on a pool of threads and reports their progress in the caller's thread.
+
+    At most twice ``max_workers`` jobs wait at once (:meth:`submit` blocks), so work can be
+    produced while earlier work is sent, with bounded memory. The first failure is raised by
+    :meth:`submit` or :meth:`join`; leaving the ``with`` block cancels the jobs not started.
+
+    Arguments:
+        max_workers {int} -- threads; 1 runs every job at once in the caller's thread
+        total {int} -- the total reported to ``progress``
+        progress {callable} -- ``progress(done, total)`` (default: {None})
+    """
+
+    def __init__(self, max_workers: int, total: int, progress: Progress | None = None) -> None:
+        self.max_workers = max_workers
+        self.total = total
+        self.progress = progress
+        self.done = 0
+        self._pool = (
+            ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="speckle-transfer")
+            if max_workers > 1
+            else None
+        )
+        self._pending: set[Future[int]] = set()
+        if progress is not None:
+            progress(0, total)
+
+    def advance(self, count: int) -> None:
+        """Count ``count`` more items as done and report it."""
+        if count:
+            self.done += count
+            if self.progress is not None:
+                self.progress(self.done, self.total)
+
+    def submit(self, job: Callable[..., int], *args: Any) -> None:
+        """Run ``job(*args)``, which returns how many items it completed."""
+        if self._pool is None:
+            self.advance(job(*args))
+            return
+        while len(self._pending) >= 2 * self.max_workers:
+            self._collect(FIRST_COMPLETED)
+        self._pending.add(self._pool.submit(job, *args))
+
+    def _collect(self, when: str) -> None:
+        finished, self._pending = wait(self._pending, return_when=when)
+        for future in finished:
+            self.advance(future.result())
+
+    def join(self) -> None:
+        """Wait for every job; raise the first failure."""
+        while self._pending:
+            self._collect(FIRST_EXCEPTION)
+
+    def __enter__(self) -> WorkQueue:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for future in self._pending:
+            future.cancel()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+
+class Uploader:
+    """Posts ranges of pre-serialised objects, splitting a range the server refuses as too large.
+
+    The JSON of a range is released once the server has saved it.
+
+    Arguments:
+        transport {Transport} -- the client's transport
+        path {str} -- the route, ``/objects``
+        encoded {list} -- each object's JSON (entries are replaced by ``b""`` once sent)
+        results {list} -- receives the placeholder of each object, at the object's index
+    """
+
+    def __init__(self, transport: Transport, path: str, encoded: list[bytes], results: list[Any]) -> None:
+        self.transport = transport
+        self.path = path
+        self.encoded = encoded
+        self.results = results
+        #: the smallest body the server refused with 413 (later bodies that big are split first)
+        self.too_large: int | None = None
+        self._lock = threading.Lock()
+
+    def post(self, start: int, end: int) -> int:
+        body = join_array(self.encoded[start:end])
+        limit = self.too_large
+        if limit is not None and len(body) >= limit and end - start > 1:
+            return self._split(start, end)
+        try:
+            answer = self.transport.request("POST", self.path, json_bytes=body, retry=True)
+        except PayloadTooLargeError as exc:
+            with self._lock:
+                if self.too_large is None or len(body) < self.too_large:
+                    self.too_large = len(body)
+            if end - start == 1:
+                raise PayloadTooLargeError(
+                    f"object {start} alone is {len(body) - 2} bytes of JSON, more than the server accepts",
+                    status_code=exc.status_code,
+                    method=exc.method,
+                    url=exc.url,
+                ) from exc
+            logger.warning(
+                "the server refused %d objects (%d bytes) as too large; splitting the batch",
+                end - start,
+                len(body),
+            )
+            return self._split(start, end)
+        del body
+        resources = answer.get("resources") if isinstance(answer, dict) else None
+        if not isinstance(resources, list) or len(resources) != end - start:
+            got = len(resources) if isinstance(resources, list) else "no"
+            raise SpeckleResponseError(
+                f"the server answered {got} placeholders for {end - start} objects", method="POST", url=self.path
+            )
+        self.results[start:end] = resources
+        self.encoded[start:end] = [b""] * (end - start)
+        return end - start
+
+    def _split(self, start: int, end: int) -> int:
+        middle = (start + end) // 2
+        return self.post(start, middle) + self.post(middle, end)
+
+
+def post_objects(
+    transport: Transport,
+    encoded: Sequence[bytes],
+    *,
+    options: TransferOptions | None = None,
+    progress: Progress | None = None,
+    path: str = "/objects",
+) -> list[dict[str, Any]]:
+    """Save pre-serialised objects with ``POST /objects`` in batches.
+
+    Arguments:
+        transport {Transport} -- the client's transport
+        encoded {list} -- each object's JSON text, as bytes
+
+    Keyword Arguments:
+        options {TransferOptions} -- batch limits and parallelism (default: {TransferOptions()})
+        progress {callable} -- ``progress(done, total)`` with counts of objects (default: {None})
+        path {str} -- the route (default: {'/objects'})
+
+    Returns:
+        list -- the server's placeholder dicts, one per object, in input order
+
+    Raises:
+        PayloadTooLargeError -- a single object is larger than the server accepts
+        SpeckleError -- any other failure of a request (after the transport's retries)
+    """
+    opts = options or TransferOptions()
+    results: list[Any] = [None] * len(encoded)
+    uploader = Uploader(transport, path, list(encoded), results)
+    with WorkQueue(opts.max_workers, len(encoded), progress) as queue:
+        for start, end in plan_batches([len(item) for item in encoded], opts.batch_bytes, opts.batch_count):
+            queue.submit(uploader.post, start, end)
+        queue.join()
+    return results
+
+
+def chunks(count: int, size: int) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` ranges of at most ``size`` covering ``range(count)``."""
+    for start in range(0, count, size):
+        yield start, min(count, start + size)
+
+
+def fetch_objects(
+    transport: Transport,
+    ids: Sequence[str],
+    *,
+    params: str | None = None,
+    options: TransferOptions | None = None,
+    progress: Progress | None = None,
+    convert: Callable[[Any], Any] | None = None,
+) -> list[Any]:
+    """Fetch objects with ``POST /objects/getbulk`` in parallel chunks of ids.
+
+    Arguments:
+        transport {Transport} -- the client's transport
+        ids {list} -- object ids (duplicates allowed)
+
+    Keyword Arguments:
+        params {str} -- an encoded query string (fields, omit, filters) (default: {None})
+        options {TransferOptions} -- chunk size and parallelism (default: {TransferOptions()})
+        progress {callable} -- ``progress(done, total)`` with counts of objects (default: {None})
+        convert {callable} -- applied to each returned object in the worker (default: {None})
+
+    Returns:
+        list -- one entry per id, in the order of ``ids``
+    """
+    opts = options or TransferOptions()
+    results: list[Any] = [None] * len(ids)
+
+    def fetch(start: int, end: int) -> int:
+        body = encode_object(list(ids[start:end]))
+        answer = transport.request("POST", "/objects/getbulk", params=params, json_bytes=body, retry=True)
+        resources = answer.get("resources") if isinstance(answer, dict) else None
+        if not isinstance(resources, list) or len(resources) != end - start:
+            got = len(resources) if isinstance(resources, list) else "no"
+            raise SpeckleResponseError(
+                f"the server answered {got} objects for {end - start} ids", method="POST", url="/objects/getbulk"
+            )
+        results[start:end] = resources if convert is None else [convert(item) for item in resources]
+        return end - start
+
+    with WorkQueue(opts.max_workers, len(ids), progress) as queue:
+        for start, end in chunks(len(ids), opts.fetch_count):
+            queue.submit(fetch, start, end)
+        queue.join()
+    return results

@@ -1,0 +1,191 @@
+"""The local record of objects already sent to servers (hash -> object id), in SQLite.
+
+``client.send`` looks every object's content hash up here before uploading: an object this
+user already sent to this server is referenced by its id and not uploaded again. The record is
+a SQLite file in :func:`speckle.config.config_dir` (``sent-objects.sqlite3``), shared by every
+client and process of the user, and bounded: past ``max_entries`` the least recently used
+entries are forgotten.
+
+Entries are scoped by server URL *and* user id: a server that was reset (such as a local server
+kept in memory) has new user ids, so its stale entries are never used.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from speckle.config import config_dir
+from speckle.errors import SpeckleInputError
+
+__all__ = ["SentObjectCache", "DEFAULT_CACHE_ENTRIES", "CACHE_FILE_NAME"]
+
+logger = logging.getLogger("speckle.transfer")
+
+#: Entries kept by default (about 150 bytes each on disk).
+DEFAULT_CACHE_ENTRIES = 2_000_000
+CACHE_FILE_NAME = "sent-objects.sqlite3"
+#: Hits older than this many seconds get their "last used" time refreshed.
+_TOUCH_AFTER = 3600
+#: Host parameters per statement (SQLite's historic limit is 999).
+_CHUNK = 900
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sent_objects (
+    scope TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    used INTEGER NOT NULL,
+    PRIMARY KEY (scope, hash)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sent_objects_used ON sent_objects (used);
+"""
+
+
+class SentObjectCache:
+    """A bounded record of ``(scope, hash) -> object id`` in a SQLite file.
+
+    Keyword Arguments:
+        path {str|Path} -- the SQLite file, or ``":memory:"`` (default: {config_dir()/sent-objects.sqlite3})
+        max_entries {int} -- entries kept; the least recently used go first (default: {2,000,000})
+    """
+
+    def __init__(self, path: str | Path | None = None, max_entries: int = DEFAULT_CACHE_ENTRIES) -> None:
+        if max_entries < 1:
+            raise SpeckleInputError(f"max_entries must be positive, got {max_entries!r}")
+        self.path = str(path) if path is not None else str(config_dir() / CACHE_FILE_NAME)
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
+        if self.path != ":memory:":
+            Path(self.path).chmod(0o600)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    @staticmethod
+    def scope(server_url: str, user_id: str | None) -> str:
+        """The key of one server and user: ``<server url>#<user id>``."""
+        return f"{server_url.rstrip('/')}#{user_id or 'anonymous'}"
+
+    def lookup(self, scope: str, hashes: Iterable[str]) -> dict[str, str]:
+        """The recorded object ids of the hashes that were sent before.
+
+        Arguments:
+            scope {str} -- the server and user (:meth:`scope`)
+            hashes {list} -- content hashes
+
+        Returns:
+            dict -- ``{hash: object id}`` for the known hashes only
+        """
+        wanted = list(dict.fromkeys(hashes))
+        found: dict[str, str] = {}
+        stale: list[str] = []
+        now = int(time.time())
+        with self._lock:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT hash, object_id, used FROM sent_objects WHERE scope = ? AND hash IN ({marks})",
+                    (scope, *chunk),
+                )
+                for digest, object_id, used in rows:
+                    found[digest] = object_id
+                    if used < now - _TOUCH_AFTER:
+                        stale.append(digest)
+            if stale:
+                self._db.executemany(
+                    "UPDATE sent_objects SET used = ? WHERE scope = ? AND hash = ?",
+                    [(now, scope, digest) for digest in stale],
+                )
+        return found
+
+    def record(self, scope: str, pairs: Iterable[tuple[str, str]]) -> None:
+        """Remember that objects were saved on the server, then trim the record to its bound.
+
+        Arguments:
+            scope {str} -- the server and user (:meth:`scope`)
+            pairs {list} -- ``(hash, object id)`` pairs
+        """
+        now = int(time.time())
+        rows = [(scope, digest, object_id, now) for digest, object_id in pairs]
+        if not rows:
+            return
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO sent_objects (scope, hash, object_id, used) VALUES (?, ?, ?, ?)", rows
+                )
+                self._trim()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _trim(self) -> None:
+        (count,) = self._db.execute("SELECT count(*) FROM sent_objects").fetchone()
+        excess = count - self.max_entries
+        if excess > 0:
+            self._db.execute(
+                "DELETE FROM sent_objects WHERE (scope, hash) IN "
+                "(SELECT scope, hash FROM sent_objects ORDER BY used LIMIT ?)",
+                (excess,),
+            )
+            logger.debug("forgot %d old entries of the sent-object record", excess)
+
+    def forget(self, scope: str, hashes: Sequence[str] | None = None) -> None:
+        """Forget some hashes of a scope, or the whole scope.
+
+        Arguments:
+            scope {str} -- the server and user (:meth:`scope`)
+
+        Keyword Arguments:
+            hashes {list} -- the hashes to forget; None forgets the whole scope (default: {None})
+        """
+        with self._lock:
+            if hashes is None:
+                self._db.execute("DELETE FROM sent_objects WHERE scope = ?", (scope,))
+                return
+            self._db.executemany(
+                "DELETE FROM sent_objects WHERE scope = ? AND hash = ?", [(scope, digest) for digest in hashes]
+            )
+
+    def forget_ids(self, scope: str, object_ids: Iterable[str]) -> None:
+        """Forget the entries of a scope that point at these object ids (e.g. deleted objects).
+
+        Arguments:
+            scope {str} -- the server and user (:meth:`scope`)
+            object_ids {list} -- object ids
+        """
+        wanted = list(object_ids)
+        with self._lock:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                self._db.execute(
+                    f"DELETE FROM sent_objects WHERE scope = ? AND object_id IN ({marks})", (scope, *chunk)
+                )
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._db.execute("DELETE FROM sent_objects")
+
+    def __len__(self) -> int:
+        with self._lock:
+            (count,) = self._db.execute("SELECT count(*) FROM sent_objects").fetchone()
+        return int(count)
+
+    def close(self) -> None:
+        """Close the SQLite connection."""
+        with self._lock:
+            self._db.close()
+
+    def __repr__(self) -> str:
+        return f"<SentObjectCache {self.path} max_entries={self.max_entries}>"

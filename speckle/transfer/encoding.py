@@ -1,0 +1,117 @@
+"""JSON encoding and content hashing of Speckle objects for bulk transfers.
+
+Every object is serialised once: :func:`hash_object` writes its canonical JSON (keys sorted,
+compact, non-ASCII kept, ``hash`` left out), hashes it with MD5 and appends the ``hash`` key to
+the same bytes, which are what goes on the wire. The hash depends on the content only, so it is
+the same in every run, on every machine, for every equal object.
+
+Example::
+
+    >>> from speckle.transfer import object_hash
+    >>> object_hash({'type': 'Point', 'value': [0, 1, 2]}) == object_hash({'value': [0, 1, 2], 'type': 'Point'})
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from speckle.errors import SpeckleInputError
+
+__all__ = ["HASH_KEY", "encode_object", "hash_object", "object_hash", "join_array"]
+
+#: The key the hash is stored under (the v1 object schema's ``hash``).
+HASH_KEY = "hash"
+
+_SORTED = orjson.OPT_SORT_KEYS
+
+
+def encode_object(obj: Any, *, sort_keys: bool = False) -> bytes:
+    """Serialise one JSON document to compact UTF-8 bytes.
+
+    The result parses to the same document as the standard library's compact output
+    (``orjson`` is used when it can represent the data exactly). ``NaN`` and infinities are
+    refused, as JSON has no such numbers.
+
+    Arguments:
+        obj {Any} -- a dict, list or scalar made of JSON types
+
+    Keyword Arguments:
+        sort_keys {bool} -- write the keys of every dict in sorted order (default: {False})
+
+    Returns:
+        bytes -- the JSON text
+
+    Raises:
+        SpeckleInputError -- when the data cannot be represented in JSON
+    """
+    try:
+        out = orjson.dumps(obj, option=_SORTED if sort_keys else 0)
+    except TypeError:  # integers beyond 64 bits, non-string keys, dict-like objects...
+        out = None
+    if out is not None and b"null" not in out:
+        return out
+    # orjson writes NaN and infinities as null: let the standard library decide (it refuses them)
+    try:
+        text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False, sort_keys=sort_keys)
+    except (TypeError, ValueError) as exc:
+        raise SpeckleInputError(f"cannot send this data as JSON: {exc}") from exc
+    return text.encode("utf-8")
+
+
+def _content(obj: Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(obj, dict) and HASH_KEY not in obj:
+        return obj
+    return {key: value for key, value in obj.items() if key != HASH_KEY}
+
+
+def hash_object(obj: Mapping[str, Any]) -> tuple[str, bytes]:
+    """Hash an object and give the JSON to send for it.
+
+    The hash is the MD5 hex digest of the object's canonical JSON: keys sorted at every level,
+    no white space, non-ASCII characters kept, and the ``hash`` key itself left out. The JSON
+    to send is the same canonical text with ``"hash": <digest>`` added as the last key (any
+    ``hash`` the object carried is replaced). ``obj`` is not modified.
+
+    Arguments:
+        obj {dict} -- the object
+
+    Returns:
+        tuple -- ``(hash, json_bytes)``
+
+    Raises:
+        SpeckleInputError -- when the object cannot be represented in JSON
+    """
+    canonical = encode_object(_content(obj), sort_keys=True)
+    digest = hashlib.md5(canonical, usedforsecurity=False).hexdigest()
+    sep = b"," if len(canonical) > 2 else b""
+    return digest, b"".join((canonical[:-1], sep, b'"hash":"', digest.encode("ascii"), b'"}'))
+
+
+def object_hash(obj: Mapping[str, Any]) -> str:
+    """The content hash :func:`hash_object` gives ``obj`` (what ``client.send`` stores as its ``hash``).
+
+    Arguments:
+        obj {dict} -- the object
+
+    Returns:
+        str -- 32 hexadecimal digits
+    """
+    return hash_object(obj)[0]
+
+
+def join_array(items: list[bytes]) -> bytes:
+    """The JSON array of already serialised items.
+
+    Arguments:
+        items {list} -- JSON texts as bytes
+
+    Returns:
+        bytes -- ``[item,item,...]``
+    """
+    return b"[" + b",".join(items) + b"]"
