@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import websocket
 
+from speckle import realtime, transfer
 from speckle.base.client import ClientBase
 from speckle.base.resource import check_id
 from speckle.errors import SpeckleInputError
 from speckle.models.resources import User
 from speckle.resources import accounts, api_clients, comments, objects, projects, server, streams
+from speckle.transfer import ReceiveResult, SendResult
 
 __all__ = ["SpeckleApiClient"]
 
@@ -34,9 +35,40 @@ class SpeckleApiClient(ClientBase):
 
     The resources are attributes, created once per client: ``accounts``, ``projects``,
     ``streams``, ``api_clients``, ``comments``, ``objects`` and ``server``.
+
+    Keyword Arguments:
+        server_generation {str|None} -- ``'v1'`` or ``'v2'`` (v2 and newer, GraphQL) to skip
+            ``client.server``'s detection of the server generation (default: {None}, detect)
+        max_workers {int} -- parallel requests of bulk transfers (default: twice the CPUs, 2 to 8)
+        batch_bytes {int} -- upper bound of one upload body, uncompressed (default: {4 MiB})
+        batch_count {int} -- upper bound of objects per upload request (default: {5000})
+        fetch_count {int} -- ids per ``getbulk`` request of downloads (default: {2000})
+        sent_cache {SentObjectCache|str|bool} -- the record of objects already sent (see
+            :meth:`send`): a cache, a SQLite file path, True for the default file in
+            :func:`speckle.config.config_dir`, False for none (default: {True})
+        gzip_threshold {int|None} -- gzip request bodies of at least this many bytes; None
+            never compresses (default: {256 KiB})
+        (every other argument is :class:`~speckle.base.client.ClientBase`'s)
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        server_generation: str | None = None,
+        max_workers: int = 0,
+        batch_bytes: int = transfer.DEFAULT_BATCH_BYTES,
+        batch_count: int = transfer.DEFAULT_BATCH_COUNT,
+        fetch_count: int = transfer.DEFAULT_FETCH_COUNT,
+        sent_cache: transfer.SentObjectCache | str | bool = True,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("gzip_threshold", transfer.DEFAULT_GZIP_THRESHOLD)
+        #: How bulk transfers are cut and run (``client.objects.create``/``get_bulk``, ``send``, ``receive``).
+        self.transfer_options = transfer.TransferOptions(max_workers, batch_bytes, batch_count, fetch_count)
+        self._sent_cache_setting = sent_cache
+        self._sent_cache: transfer.SentObjectCache | None = sent_cache if isinstance(
+            sent_cache, transfer.SentObjectCache
+        ) else None
         super().__init__(*args, **kwargs)
         resource_args = (self.transport, self.basepath, self.me)
         self.accounts = accounts.Resource(*resource_args)
@@ -45,7 +77,8 @@ class SpeckleApiClient(ClientBase):
         self.api_clients = api_clients.Resource(*resource_args)
         self.comments = comments.Resource(*resource_args)
         self.objects = objects.Resource(*resource_args)
-        self.server = server.Resource(*resource_args)
+        self.objects.transfer_options = self.transfer_options
+        self.server = server.Resource(*resource_args, generation=server_generation)
 
     def _resources(self) -> tuple[Any, ...]:
         return tuple(
@@ -59,31 +92,168 @@ class SpeckleApiClient(ClientBase):
         for resource in self._resources():
             resource.me = me
 
+    @classmethod
+    def from_account(
+        cls,
+        account: Any = None,
+        server: str | None = None,
+        *,
+        store: Any = None,
+        **kwargs: Any,
+    ) -> SpeckleApiClient:
+        """A client logged in with a saved account (see :mod:`speckle.accounts_store`)
+
+        Example::
+
+            client = SpeckleApiClient.from_account()                     # the default account
+            client = SpeckleApiClient.from_account('me@example.com')     # by email
+
+        Keyword Arguments:
+            account {SavedAccount|str|None} -- an account, an email, or None for the default
+                account (default: {None})
+            server {str} -- the account's server, when an email is saved for several
+                (default: {None})
+            store {AccountStore} -- the store to read (default: {None}: the user's store)
+            kwargs -- more ``SpeckleApiClient`` options (``timeout``, ``max_retries``...)
+
+        Returns:
+            SpeckleApiClient -- a client logged in with the account's token (its profile loaded)
+
+        Raises:
+            AccountNotFoundError -- no saved account matches
+            AuthenticationError -- the server rejected the saved token
+        """
+        from speckle.accounts_store import resolve_account
+
+        saved = resolve_account(account, server, store)
+        client = cls(saved.server, **kwargs)
+        client.login_with_token(saved.apitoken)
+        return client
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> SpeckleApiClient:
+        """A client for ``$SPECKLE_HOST``, logged in with ``$SPECKLE_TOKEN`` when it is set
+
+        Example::
+
+            # SPECKLE_HOST=https://speckle.example.com SPECKLE_TOKEN='JWT eyJ...' python script.py
+            client = SpeckleApiClient.from_env()
+
+        Keyword Arguments:
+            kwargs -- more ``SpeckleApiClient`` options (``timeout``, ``max_retries``...)
+
+        Returns:
+            SpeckleApiClient -- the client (anonymous when ``SPECKLE_TOKEN`` is unset)
+
+        Raises:
+            SpeckleInputError -- ``SPECKLE_HOST`` is not set
+            AuthenticationError -- the server rejected the token
+        """
+        import os
+
+        from speckle.accounts_store import HOST_ENV, TOKEN_ENV
+
+        host = os.environ.get(HOST_ENV, "").strip()
+        if not host:
+            raise SpeckleInputError(f"${HOST_ENV} is not set: export {HOST_ENV}=https://your.speckle.server")
+        client = cls(host, **kwargs)
+        token = os.environ.get(TOKEN_ENV, "").strip()
+        if token:
+            client.login_with_token(token)
+        return client
+
+    # -- bulk transfers ----------------------------------------------------------------------------
+
+    @property
+    def transfer_cache(self) -> transfer.SentObjectCache | None:
+        """The record of objects already sent (opened on first use), or None when disabled."""
+        if self._sent_cache is None and self._sent_cache_setting is not False:
+            setting = self._sent_cache_setting
+            self._sent_cache = transfer.SentObjectCache(None if setting is True else str(setting))
+        return self._sent_cache
+
+    def send(
+        self,
+        objects: list[Any],
+        name: str | None = None,
+        *,
+        stream_id: str | None = None,
+        layers: list[Any] | None = None,
+        use_cache: bool = True,
+        progress: transfer.Progress | None = None,
+        **fields: Any,
+    ) -> SendResult:
+        """Send a model: save its objects in parallel batches, then create or update a stream
+
+        Each object is sent as its canonical JSON (keys sorted) with its content ``hash`` set
+        by the client (:func:`speckle.transfer.object_hash`); the caller's dicts are not
+        modified. Objects this user already sent to this server are not uploaded again (see
+        :class:`speckle.transfer.SentObjectCache`).
+
+        Arguments:
+            objects {list} -- dicts or models of Speckle objects (placeholders and ids pass through)
+
+        Keyword Arguments:
+            name {str} -- the stream's name (default: {None})
+            stream_id {str} -- update this stream, replacing its objects (default: {None}: create one)
+            layers {list} -- the stream's layers (default: {None})
+            use_cache {bool} -- skip objects already sent to this server (default: {True})
+            progress {callable} -- ``progress(done, total)``, counts of objects (default: {None})
+            fields -- other stream fields (``description``, ``tags``, ``private``...)
+
+        Returns:
+            SendResult -- ``stream_id``, ``placeholders`` in input order, ``uploaded``, ``reused``
+        """
+        return transfer.send(
+            self, objects, name=name, stream_id=stream_id, layers=layers, use_cache=use_cache,
+            progress=progress, **fields,
+        )
+
+    def receive(
+        self, stream_id: str, *, raw: bool = False, progress: transfer.Progress | None = None
+    ) -> ReceiveResult:
+        """Receive a stream and all its objects, in stream order, in parallel batches
+
+        Arguments:
+            stream_id {str} -- the stream's streamId
+
+        Keyword Arguments:
+            raw {bool} -- plain dicts instead of models: faster and smaller (default: {False})
+            progress {callable} -- ``progress(done, total)``, counts of objects (default: {None})
+
+        Returns:
+            ReceiveResult -- ``stream`` (without objects), ``objects`` in stream order, ``missing``
+        """
+        return transfer.receive(self, stream_id, raw=raw, progress=progress)
+
     def websocket_query(self, stream_id: str | None, client_id: str) -> str:
         """The websocket URL for a stream: ``client_id``, ``stream_id`` and the apitoken as
-        ``access_token`` (v1 servers authenticate sockets by apitoken only)."""
-        params = {"client_id": client_id}
-        if stream_id is not None:
-            params["stream_id"] = stream_id
-        if self.apitoken:
-            params["access_token"] = self.apitoken
-        return f"{self.websocket_url}/?{urlencode(params)}"
+        ``access_token`` (v1 servers authenticate sockets by apitoken only).
+
+        Arguments:
+            stream_id {str|None} -- the stream whose room the socket joins on connection
+            client_id {str} -- the socket's client id
+
+        Returns:
+            str -- ``ws(s)://host/?client_id=...&stream_id=...&access_token=JWT%20...``
+        """
+        return realtime.socket_url(self.websocket_url, client_id, stream_id, self.apitoken)
 
     def register_socket_client(self, stream_id: str, role: str = "Receiver") -> str:
         """Create an API client record for a stream and return its id, for a websocket
-        ``client_id`` (a ``temp-...`` id when not logged in)."""
-        created = self.api_clients.create(
-            {
-                "role": role,
-                "documentName": "speckle-python",
-                "documentType": "Python",
-                "streamId": stream_id,
-                "online": True,
-            }
-        )
-        if not created.id:
-            raise SpeckleInputError("the server did not give the new API client an id")
-        return created.id
+        ``client_id`` (a ``temp-...`` id when not logged in).
+
+        Arguments:
+            stream_id {str} -- the stream the API client belongs to
+
+        Keyword Arguments:
+            role {str} -- the API client's role (default: {'Receiver'})
+
+        Returns:
+            str -- the new API client's id
+        """
+        check_id(stream_id, "stream id")
+        return realtime.register_socket_client(self, stream_id, role)
 
     def websockets(
         self,
@@ -142,3 +312,65 @@ class SpeckleApiClient(ClientBase):
             subprotocols=subprotocols,
             on_data=on_data,
         )
+
+    def listen(
+        self,
+        stream_id: str,
+        client_id: str | None = None,
+        *,
+        on_event: realtime.listener.EventCallback | None = None,
+        reconnect: bool = True,
+        backoff: realtime.Backoff | None = None,
+        mark_online: bool = True,
+        idle_timeout: float | None = 120.0,
+        start: bool = True,
+        **options: Any,
+    ) -> realtime.StreamListener:
+        """Listen to a stream live: a socket in its room that stays connected.
+
+        The listener answers the server's heartbeats, reconnects with exponential backoff
+        after drops (re-joining its rooms), and delivers typed events
+        (:mod:`speckle.realtime.events`) to ``on_event`` and to its iterator. Without a
+        ``client_id`` an API client is registered for the stream first (a ``temp-...`` id when
+        not logged in); a saved API client is marked online while the listener is connected.
+
+        Example::
+
+            with client.listen(stream_id) as listener:
+                for event in listener.events(timeout=60):
+                    print(event)
+
+        Arguments:
+            stream_id {str} -- The id of a stream
+
+        Keyword Arguments:
+            client_id {str} -- the socket's client id (default: {None: register one})
+            on_event {callable} -- called in the listener's thread with every event
+                (default: {None})
+            reconnect {bool} -- reconnect after drops (default: {True})
+            backoff {Backoff} -- reconnection delays (default: {Backoff()})
+            mark_online {bool} -- mark the API client online/offline (default: {True})
+            idle_timeout {float|None} -- reconnect when no frame arrives for this long
+                (default: {120.0})
+            start {bool} -- start the listener now (default: {True})
+            options -- more :class:`~speckle.realtime.StreamListener` options
+                (``connect_timeout``, ``max_queue``, ``header``, ``sslopt``)
+
+        Returns:
+            StreamListener -- the listener (started unless ``start`` is false)
+        """
+        check_id(stream_id, "stream id")
+        if client_id is None:
+            client_id = self.register_socket_client(stream_id)
+        listener = realtime.StreamListener(
+            self,
+            stream_id,
+            client_id,
+            on_event=on_event,
+            reconnect=reconnect,
+            backoff=backoff,
+            mark_online=mark_online,
+            idle_timeout=idle_timeout,
+            **options,
+        )
+        return listener.start() if start else listener
