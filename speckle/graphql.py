@@ -4,12 +4,12 @@ Newer servers answer ``POST /graphql`` with ``{"data": ..., "errors": [...]}``. 
 come with HTTP 200; :func:`execute` turns them into typed exceptions by their
 ``extensions.code``:
 
-==================  =========================================================
-``FORBIDDEN``       :class:`~speckle.errors.PermissionDeniedError`
-``UNAUTHENTICATED`` :class:`~speckle.errors.AuthenticationError`
-``BAD_USER_INPUT``  :class:`~speckle.errors.BadRequestError`
-anything else       :class:`SpeckleGraphQLError`
-==================  =========================================================
+===================  ==============================================
+``FORBIDDEN``        :class:`~speckle.errors.PermissionDeniedError`
+``UNAUTHENTICATED``  :class:`~speckle.errors.AuthenticationError`
+``BAD_USER_INPUT``   :class:`~speckle.errors.BadRequestError`
+anything else        :class:`SpeckleGraphQLError`
+===================  ==============================================
 
 Each exception carries ``message`` (the messages of all errors), ``errors`` (the server's
 error list, verbatim) and ``payload`` (the whole response). HTTP failures (4xx/5xx) are the
@@ -93,7 +93,7 @@ def error_for_graphql(
 def check_bearer_token(token: Any) -> str:
     """Validate a v2 token (personal access token or app token) and return it bare.
 
-    A leading ``Bearer `` is dropped.
+    A leading ``Bearer`` (and its space) is dropped.
 
     Raises:
         SpeckleInputError -- not a non-empty single-line string, or a v1 ``JWT ...`` token
@@ -129,8 +129,8 @@ def execute(
 
     Keyword Arguments:
         variables {dict} -- the variables of the document (default: {None})
-        token {str} -- a bare v2 token, sent as ``Authorization: Bearer``; None sends no
-            ``Authorization`` header (default: {None})
+        token {str} -- a bare v2 token, sent in the ``Authorization`` header as
+            ``Bearer <token>``; None sends no ``Authorization`` header (default: {None})
         mutation {bool} -- True for a mutation, which is never retried (default: {False})
 
     Returns:
