@@ -162,6 +162,76 @@ class SpeckleApiClient(ClientBase):
             client.login_with_token(token)
         return client
 
+    @classmethod
+    def from_account(
+        cls,
+        account: Any = None,
+        server: str | None = None,
+        *,
+        store: Any = None,
+        **kwargs: Any,
+    ) -> SpeckleApiClient:
+        """A client logged in with a saved account (see :mod:`speckle.accounts_store`)
+
+        Example::
+
+            client = SpeckleApiClient.from_account()                     # the default account
+            client = SpeckleApiClient.from_account('me@example.com')     # by email
+
+        Keyword Arguments:
+            account {SavedAccount|str|None} -- an account, an email, or None for the default
+                account (default: {None})
+            server {str} -- the account's server, when an email is saved for several
+                (default: {None})
+            store {AccountStore} -- the store to read (default: {None}: the user's store)
+            kwargs -- more ``SpeckleApiClient`` options (``timeout``, ``max_retries``...)
+
+        Returns:
+            SpeckleApiClient -- a client logged in with the account's token (its profile loaded)
+
+        Raises:
+            AccountNotFoundError -- no saved account matches
+            AuthenticationError -- the server rejected the saved token
+        """
+        from speckle.accounts_store import resolve_account
+
+        saved = resolve_account(account, server, store)
+        client = cls(saved.server, **kwargs)
+        client.login_with_token(saved.apitoken)
+        return client
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> SpeckleApiClient:
+        """A client for ``$SPECKLE_HOST``, logged in with ``$SPECKLE_TOKEN`` when it is set
+
+        Example::
+
+            # SPECKLE_HOST=https://speckle.example.com SPECKLE_TOKEN='JWT eyJ...' python script.py
+            client = SpeckleApiClient.from_env()
+
+        Keyword Arguments:
+            kwargs -- more ``SpeckleApiClient`` options (``timeout``, ``max_retries``...)
+
+        Returns:
+            SpeckleApiClient -- the client (anonymous when ``SPECKLE_TOKEN`` is unset)
+
+        Raises:
+            SpeckleInputError -- ``SPECKLE_HOST`` is not set
+            AuthenticationError -- the server rejected the token
+        """
+        import os
+
+        from speckle.accounts_store import HOST_ENV, TOKEN_ENV
+
+        host = os.environ.get(HOST_ENV, "").strip()
+        if not host:
+            raise SpeckleInputError(f"${HOST_ENV} is not set: export {HOST_ENV}=https://your.speckle.server")
+        client = cls(host, **kwargs)
+        token = os.environ.get(TOKEN_ENV, "").strip()
+        if token:
+            client.login_with_token(token)
+        return client
+
     # -- bulk transfers ----------------------------------------------------------------------------
 
     @property
