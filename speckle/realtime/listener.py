@@ -139,8 +139,8 @@ class StreamListener:
         on_event {callable} -- called with every event (default: {None})
         reconnect {bool} -- reconnect after a drop or failed attempt (default: {True})
         backoff {Backoff} -- reconnection delays (default: {Backoff()})
-        mark_online {bool} -- ``PUT /clients/:id {"online": true/false}`` on connect/close
-            when ``client_id`` names a saved API client (default: {True})
+        mark_online {bool} -- mark the API client online on connect and offline on close
+            (``PUT /clients/<id>``) when ``client_id`` names a saved one (default: {True})
         connect_timeout {float} -- seconds allowed for one connection attempt (default: {10.0})
         idle_timeout {float|None} -- reconnect when no frame arrived for this long; v1 servers
             ping every 30 s; ``None`` waits forever (default: {120.0})
@@ -356,7 +356,8 @@ class StreamListener:
         """Send ``args`` to every other socket in a room (the sender need not be in it).
 
         Arguments:
-            args {Any} -- the payload, by convention ``{"eventType": "update-global", ...}``
+            args {Any} -- the payload, by convention a dict with an ``eventType`` such as
+                ``update-global``
 
         Keyword Arguments:
             resource_type {str} -- ``stream``, ``object``, ``project``, ``comment``, ``user``...
