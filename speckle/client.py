@@ -414,7 +414,7 @@ class SpeckleApiClient(ClientBase):
             stream_id {str} -- The id of a stream
 
         Keyword Arguments:
-            client_id {str} -- the socket's client id (default: {None: register one})
+            client_id {str} -- the socket's client id; registered when None (default: {None})
             on_event {callable} -- called in the listener's thread with every event
                 (default: {None})
             reconnect {bool} -- reconnect after drops (default: {True})
@@ -423,8 +423,8 @@ class SpeckleApiClient(ClientBase):
             idle_timeout {float|None} -- reconnect when no frame arrives for this long
                 (default: {120.0})
             start {bool} -- start the listener now (default: {True})
-            options -- more :class:`~speckle.realtime.StreamListener` options
-                (``connect_timeout``, ``max_queue``, ``header``, ``sslopt``)
+            options {Any} -- other StreamListener options (``connect_timeout``,
+                ``max_queue``, ``header``, ``sslopt``)
 
         Returns:
             StreamListener -- the listener (started unless ``start`` is false)
