@@ -17,7 +17,7 @@ from speckle.errors import SpeckleInputError
 from speckle.models.objects import Placeholder, SpeckleObject, parse_object
 from speckle.query import Query, encode_query
 from speckle.transfer.batching import Progress, TransferOptions, fetch_objects, post_objects
-from speckle.transfer.encoding import encode_object
+from speckle.transfer.encoding import as_object, encode_object
 
 __all__ = ["Resource", "SpeckleObject"]
 
@@ -93,15 +93,14 @@ class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
         Raises:
             PayloadTooLargeError -- a single object is larger than the server accepts
         """
-        payload = as_payload(data, "object")
-        if isinstance(payload, Mapping):
-            return self._create_many([payload], raw, progress)[0]
-        if not all(isinstance(item, Mapping) for item in payload):
-            raise SpeckleInputError("every object must be a dict or a Speckle model")
-        return self._create_many(payload, raw, progress)
+        if isinstance(data, (Mapping, SpeckleObject)):
+            return self._create_many([data], raw, progress)[0]
+        if not isinstance(data, (list, tuple)):
+            raise SpeckleInputError(f"object must be a dict or a Speckle model, got {type(data).__name__}")
+        return self._create_many(data, raw, progress)
 
     def _create_many(self, payload: Sequence[Any], raw: bool, progress: Progress | None) -> list[Any]:
-        encoded = [encode_object(item) for item in payload]
+        encoded = [encode_object(as_object(item)) for item in payload]
         saved = post_objects(
             self.session, encoded, options=self.transfer_options, progress=progress, path=self.path
         )

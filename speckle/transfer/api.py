@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from speckle.base.resource import as_payload, check_id
-from speckle.errors import SpeckleInputError, SpeckleResponseError
+from speckle.errors import PayloadTooLargeError, SpeckleInputError, SpeckleResponseError
 from speckle.models.objects import DENIED_OBJECT_TEXT, DeniedObject, SpeckleObject, parse_object
 from speckle.models.resources import Stream
 from speckle.transfer.batching import Progress, TransferOptions, Uploader, WorkQueue, fetch_objects, plan_batches
 from speckle.transfer.cache import SentObjectCache
-from speckle.transfer.encoding import encode_object, hash_object
+from speckle.transfer.encoding import as_object, encode_object, hash_object
 
 if TYPE_CHECKING:
     from speckle.client import SpeckleApiClient
@@ -165,10 +165,7 @@ def send_objects(
                     placeholders[index] = {"type": "Placeholder", "_id": known}
                     passed += 1
                     continue
-                payload = as_payload(item, "object")
-                if not isinstance(payload, Mapping):
-                    raise SpeckleInputError(f"object {index} must be a dict or a Speckle model")
-                digest, wire = hash_object(payload)
+                digest, wire = hash_object(as_object(item))
                 indexes.append(index)
                 hashes.append(digest)
                 encoded.append(wire)
@@ -253,6 +250,24 @@ def send(
         body["layers"] = as_payload(list(layers), "layer")
     body["objects"] = result.placeholders
     data = encode_object(body)
+    try:
+        stream_id = _save_stream(client, stream_id, data)
+    except PayloadTooLargeError as exc:
+        exc.message = (
+            f"the objects were saved, but the stream's list of {len(result.placeholders)} placeholders "
+            f"({len(data)} bytes of JSON) is larger than the server accepts: split the model into several "
+            f"streams ({exc.message})"
+        )
+        exc.args = (exc.message,)
+        raise
+    result.stream_id = stream_id
+    result.seconds = time.perf_counter() - started
+    logger.info("sent %d objects to stream %s (%d uploaded, %d already on the server) in %.2fs",
+                len(result.placeholders), stream_id, result.uploaded, result.reused, result.seconds)
+    return result
+
+
+def _save_stream(client: SpeckleApiClient, stream_id: str | None, data: bytes) -> str:
     if stream_id is None:
         answer = client.transport.request("POST", "/streams", json_bytes=data)
         resource = answer.get("resource") if isinstance(answer, dict) else None
@@ -261,11 +276,7 @@ def send(
             raise SpeckleResponseError("the server's answer names no new stream", method="POST", url="/streams")
     else:
         client.transport.request("PUT", f"/streams/{check_id(stream_id, 'stream id')}", json_bytes=data)
-    result.stream_id = stream_id
-    result.seconds = time.perf_counter() - started
-    logger.info("sent %d objects to stream %s (%d uploaded, %d already on the server) in %.2fs",
-                len(result.placeholders), stream_id, result.uploaded, result.reused, result.seconds)
-    return result
+    return stream_id
 
 
 def receive(

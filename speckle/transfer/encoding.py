@@ -22,8 +22,9 @@ from typing import Any
 import orjson
 
 from speckle.errors import SpeckleInputError
+from speckle.models.base import SpeckleModel
 
-__all__ = ["HASH_KEY", "encode_object", "hash_object", "object_hash", "join_array"]
+__all__ = ["HASH_KEY", "as_object", "encode_object", "hash_object", "object_hash", "join_array"]
 
 #: The key the hash is stored under (the v1 object schema's ``hash``).
 HASH_KEY = "hash"
@@ -51,17 +52,47 @@ def encode_object(obj: Any, *, sort_keys: bool = False) -> bytes:
         SpeckleInputError -- when the data cannot be represented in JSON
     """
     try:
-        out = orjson.dumps(obj, option=_SORTED if sort_keys else 0)
+        out = orjson.dumps(obj, default=_default, option=_SORTED if sort_keys else 0)
     except TypeError:  # integers beyond 64 bits, non-string keys, dict-like objects...
         out = None
     if out is not None and b"null" not in out:
         return out
     # orjson writes NaN and infinities as null: let the standard library decide (it refuses them)
     try:
-        text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False, sort_keys=sort_keys)
+        text = json.dumps(
+            obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False, sort_keys=sort_keys, default=_default
+        )
     except (TypeError, ValueError) as exc:
         raise SpeckleInputError(f"cannot send this data as JSON: {exc}") from exc
     return text.encode("utf-8")
+
+
+def _default(value: Any) -> Any:
+    """JSON for the values JSON has no type for: Speckle models (at any depth) become their payload."""
+    if isinstance(value, SpeckleModel):
+        return value.to_payload()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def as_object(item: Any) -> dict[str, Any]:
+    """The dict to serialise for one object: a dict as is, a model's payload, a mapping copied.
+
+    Models nested inside are converted while serialising (see :func:`encode_object`).
+
+    Raises:
+        SpeckleInputError -- when ``item`` is neither a dict, a mapping nor a Speckle model
+    """
+    if type(item) is dict:
+        return item
+    if isinstance(item, SpeckleModel):
+        return item.to_payload()
+    if isinstance(item, Mapping):
+        return dict(item)
+    raise SpeckleInputError(f"an object must be a dict or a Speckle model, got {type(item).__name__}")
 
 
 def _content(obj: Mapping[str, Any]) -> dict[str, Any]:

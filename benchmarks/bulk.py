@@ -1,0 +1,398 @@
+"""Benchmark of bulk object transfers: ``client.send`` / ``client.receive`` against baselines.
+
+Run against a local server started in a separate process (fairer: the client's CPU time is
+then the client's alone)::
+
+    python benchmarks/bulk.py --objects 100000
+
+or against any v1 server::
+
+    python benchmarks/bulk.py --host https://speckle.example.com --email me@x.com --password ...
+    python benchmarks/bulk.py --host http://127.0.0.1:3000 --token "JWT eyJ..."
+
+For send and receive it reports objects per second, bytes on the wire (request + response
+bodies), client CPU seconds per 100,000 objects and (for the client's own operations) peak
+Python memory, for:
+
+* ``client``   -- ``client.send`` (objects + stream) and ``client.receive(raw=True)``;
+* ``naive``    -- (a) one request per object, timed on a subsample and extrapolated;
+* ``single``   -- (b) everything in one request (a 413 is reported, not hidden);
+* ``floor``    -- (c) the same request bodies, serialised in advance, posted by a bare
+  ``requests`` loop (for send, a second data set of the same shape, so the server's
+  de-duplication does not make it cheaper);
+* ``resend``   -- (d) ``client.send`` of the unchanged model again.
+
+Every received object is checked against what was sent (same hash, same position).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import gzip
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from speckle import SpeckleApiClient
+from speckle.transfer import TransferOptions, hash_object, object_hash, plan_batches
+from speckle.transfer.encoding import encode_object, join_array
+
+# -- data -------------------------------------------------------------------------------------------
+
+
+def _coords(rng: random.Random, count: int) -> list[float]:
+    return [rng.uniform(-1000.0, 1000.0) for _ in range(count)]
+
+
+def make_objects(count: int, seed: int) -> list[dict[str, Any]]:
+    """A deterministic mix of geometry: points, lines, polylines, circles, meshes and breps."""
+    rng = random.Random(seed)
+    out: list[dict[str, Any]] = []
+    for index in range(count):
+        kind = rng.random()
+        props = {"layer": f"L{index % 17}", "index": index, "material": rng.choice(["steel", "glass", "wood"])}
+        if kind < 0.30:
+            obj: dict[str, Any] = {"type": "Point", "value": _coords(rng, 3)}
+        elif kind < 0.55:
+            obj = {"type": "Line", "value": _coords(rng, 6)}
+        elif kind < 0.75:
+            obj = {"type": "Polyline", "closed": rng.random() < 0.5, "value": _coords(rng, 3 * rng.randint(4, 40))}
+        elif kind < 0.85:
+            obj = {"type": "Circle", "radius": rng.uniform(0.1, 50),
+                   "center": {"type": "Point", "value": _coords(rng, 3)},
+                   "normal": {"type": "Vector", "value": [0, 0, 1]}}
+        elif kind < 0.97:
+            vertices = rng.randint(8, 120)
+            faces: list[int] = []
+            for _ in range(vertices):
+                faces += [0, rng.randrange(vertices), rng.randrange(vertices), rng.randrange(vertices)]
+            obj = {"type": "Mesh", "vertices": _coords(rng, 3 * vertices), "faces": faces, "colors": []}
+        else:
+            obj = {"type": "Brep", "rawData": uuid.UUID(int=rng.getrandbits(128)).hex * rng.randint(4, 40),
+                   "provenance": "Rhino", "displayValue": {"type": "Mesh", "vertices": _coords(rng, 24),
+                                                           "faces": [1, 0, 1, 2, 3] * 6}}
+        obj["properties"] = props
+        out.append(obj)
+    return out
+
+
+# -- measuring --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    operation: str
+    way: str
+    objects: int
+    seconds: float
+    cpu: float
+    wire: int
+    peak: int | None = None
+    note: str = ""
+
+    def cells(self) -> list[str]:
+        rate = self.objects / self.seconds if self.seconds else float("inf")
+        cpu = self.cpu * 100_000 / self.objects if self.objects else 0.0
+        peak = f"{self.peak / 2**20:.0f}" if self.peak is not None else "-"
+        return [self.operation, self.way, f"{self.objects:,}", f"{self.seconds:.2f}", f"{rate:,.0f}",
+                f"{self.wire / 2**20:.1f}", f"{cpu:.2f}", peak, self.note]
+
+
+class WireCounter:
+    """Counts request and response body bytes of a requests session."""
+
+    def __init__(self, session: requests.Session) -> None:
+        self.bytes = 0
+        session.hooks["response"].append(self._hook)
+
+    def _hook(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        body = response.request.body
+        self.bytes += len(body or b"") + len(response.content)
+
+
+@contextlib.contextmanager
+def measure(counter: WireCounter, memory: bool = False) -> Iterator[dict[str, Any]]:
+    gc.collect()
+    out: dict[str, Any] = {}
+    wire0 = counter.bytes
+    if memory:
+        tracemalloc.start()
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    try:
+        yield out
+    finally:
+        out["seconds"] = time.perf_counter() - t0
+        out["cpu"] = time.process_time() - cpu0
+        out["wire"] = counter.bytes - wire0
+        if memory:
+            out["peak"] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+
+
+# -- server -----------------------------------------------------------------------------------------
+
+
+_SERVE = """
+import sys
+from speckle.devserver import ServerConfig, serve
+serve(ServerConfig(port=0, max_body_bytes=int(sys.argv[1])), on_ready=lambda url: print(url, flush=True))
+"""
+
+
+def parse_size(text: str) -> int:
+    """``10mb``, ``512kb`` or a number of bytes."""
+    units = {"kb": 1024, "mb": 1024**2, "gb": 1024**3}
+    text = text.strip().lower()
+    for suffix, factor in units.items():
+        if text.endswith(suffix):
+            return int(float(text[: -len(suffix)]) * factor)
+    return int(text)
+
+
+@contextlib.contextmanager
+def local_server(max_body: str) -> Iterator[str]:
+    """A local v1 server in a separate process; yields its URL."""
+    command = [sys.executable, "-c", _SERVE, str(parse_size(max_body))]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if not line.startswith("http"):
+            raise SystemExit(f"the local server did not start: {line!r}")
+        yield line
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def login(client: SpeckleApiClient, args: argparse.Namespace) -> None:
+    if args.token:
+        client.login_with_token(args.token)
+    elif args.email:
+        client.login(args.email, args.password)
+    else:
+        client.register(email=f"bench-{uuid.uuid4().hex[:10]}@speckle.local", password="benchmark password",
+                        company="bench", name="Bench")
+
+
+# -- scenarios --------------------------------------------------------------------------------------
+
+
+def encoded_bodies(objects: list[dict[str, Any]], options: TransferOptions, gzip_threshold: int | None) -> list[
+        tuple[bytes, dict[str, str]]]:
+    """The request bodies ``client.send`` would post for these objects, ready to go."""
+    wires = [hash_object(o)[1] for o in objects]
+    out = []
+    for start, end in plan_batches([len(w) for w in wires], options.batch_bytes, options.batch_count):
+        body = join_array(wires[start:end])
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if gzip_threshold is not None and len(body) >= gzip_threshold:
+            body = gzip.compress(body, compresslevel=1)
+            headers["Content-Encoding"] = "gzip"
+        out.append((body, headers))
+    return out
+
+
+def bare_session(client: SpeckleApiClient) -> requests.Session:
+    session = requests.Session()
+    if client.token:
+        session.headers["Authorization"] = client.token
+    return session
+
+
+def run(args: argparse.Namespace, url: str) -> list[Row]:
+    rows: list[Row] = []
+    n = args.objects
+    cache_dir = tempfile.mkdtemp(prefix="speckle-bench-")
+    client = SpeckleApiClient(url, use_ssl=url.startswith("https"), max_workers=args.workers or 0,
+                              sent_cache=os.path.join(cache_dir, "sent.sqlite3"), timeout=300)
+    login(client, args)
+    counter = WireCounter(client.session)
+    opts = client.transfer_options
+    gz = client.transport.gzip_threshold
+    log = print if not args.quiet else (lambda *a: None)
+    log(f"server {url}; {n:,} objects; {opts.max_workers} workers; batches <= {opts.batch_bytes:,} B / "
+        f"{opts.batch_count} objects; gzip >= {gz} B")
+
+    model = make_objects(n, seed=1)
+    other = make_objects(n, seed=2)
+    json_bytes = sum(len(encode_object(o)) for o in model)
+    log(f"model: {json_bytes / 2**20:.1f} MiB of JSON")
+
+    # (c) floor for send: pre-serialised bodies of a same-shaped data set, bare requests loop
+    bodies = encoded_bodies(other, opts, gz)
+    floor = bare_session(client)
+    fcounter = WireCounter(floor)
+    with measure(fcounter) as m:
+        for body, headers in bodies:
+            floor.post(f"{client.basepath}/objects", data=body, headers=headers).raise_for_status()
+    rows.append(Row("send", "(c) floor: pre-serialised, bare requests", n, m["seconds"], m["cpu"], m["wire"]))
+    del bodies, other
+
+    # client.send, first time
+    with measure(counter) as m:
+        sent = client.send(model, name="bench")
+    rows.append(Row("send", "client.send", n, m["seconds"], m["cpu"], m["wire"],
+                    note=f"{sent.uploaded:,} uploaded; incl. stream"))
+    first_send = m["seconds"]
+
+    # (d) re-send of the unchanged model
+    with measure(counter) as m:
+        again = client.send(model, stream_id=sent.stream_id)
+    rows.append(Row("send", "(d) re-send unchanged", n, m["seconds"], m["cpu"], m["wire"],
+                    note=f"{again.uploaded} uploaded; {100 * m['seconds'] / first_send:.1f}% of first send"))
+    if again.object_ids != sent.object_ids:
+        raise SystemExit("re-send gave different ids")
+
+    # (a) naive: one request per object, on a subsample of fresh objects
+    sample = make_objects(args.naive_sample, seed=3)
+    with measure(counter) as m:
+        for obj in sample:
+            client.objects.create(obj)
+    factor = n / len(sample)
+    rows.append(Row("send", "(a) naive: 1 request/object", n, m["seconds"] * factor, m["cpu"] * factor,
+                    int(m["wire"] * factor), note=f"extrapolated from {len(sample)}"))
+
+    # (b) one request for everything
+    fresh = make_objects(n, seed=4)
+    with measure(counter) as m:
+        try:
+            client.transport.request("POST", "/objects", json_body=fresh, retry=False)
+            note = "accepted"
+        except Exception as exc:
+            note = f"failed: {type(exc).__name__} {getattr(exc, 'status_code', '')}".strip()
+    rows.append(Row("send", "(b) single request", n, m["seconds"], m["cpu"], m["wire"], note=note))
+    del fresh
+
+    # memory of send (separate, untimed run: tracemalloc slows everything down)
+    with measure(counter, memory=True) as m:
+        client.send(model, name="bench-mem", use_cache=False)
+    rows[1].peak = m["peak"]
+
+    # -- receive --
+    expected = [object_hash(o) for o in model]
+    del model
+    gc.collect()
+    with measure(counter) as m:
+        received = client.receive(sent.stream_id, raw=True)
+    got = [o.get("hash") for o in received.objects]
+    if got != expected:
+        bad = sum(1 for a, b in zip(got, expected, strict=False) if a != b) + abs(len(got) - len(expected))
+        raise SystemExit(f"receive: {bad} objects lost, changed or out of order")
+    rows.append(Row("receive", "client.receive(raw=True)", n, m["seconds"], m["cpu"], m["wire"],
+                    note="order + hashes verified"))
+    received_json = sum(len(encode_object(o)) for o in received.objects)
+    del received, got
+    gc.collect()
+    with measure(counter, memory=True) as m:
+        received = client.receive(sent.stream_id, raw=True)
+    rows[-1].peak = m["peak"]
+    rows[-1].note += f"; peak = {m['peak'] / received_json:.2f}x objects' JSON ({received_json / 2**20:.0f} MiB)"
+    del received
+    gc.collect()
+
+    if not args.skip_models:
+        with measure(counter) as m:
+            models = client.receive(sent.stream_id)
+        rows.append(Row("receive", "client.receive (models)", n, m["seconds"], m["cpu"], m["wire"],
+                        note="pydantic models"))
+        del models
+        gc.collect()
+
+    ids = sent.object_ids
+    chunks = [ids[i : i + opts.fetch_count] for i in range(0, n, opts.fetch_count)]
+    bodies_r = [encode_object(chunk) for chunk in chunks]
+    with measure(fcounter) as m:
+        for body in bodies_r:
+            response = floor.post(f"{client.basepath}/objects/getbulk", data=body,
+                                  headers={"Content-Type": "application/json"})
+            response.raise_for_status()
+            del response
+    rows.append(Row("receive", "(c) floor: bare requests, no parsing", n, m["seconds"], m["cpu"], m["wire"]))
+
+    sample_ids = ids[: args.naive_sample]
+    with measure(counter) as m:
+        for _id in sample_ids:
+            client.transport.request("GET", f"/objects/{_id}")
+    factor = n / len(sample_ids)
+    rows.append(Row("receive", "(a) naive: 1 request/object", n, m["seconds"] * factor, m["cpu"] * factor,
+                    int(m["wire"] * factor), note=f"extrapolated from {len(sample_ids)}"))
+
+    with measure(counter) as m:
+        try:
+            answer = client.transport.request("POST", "/objects/getbulk", json_body=ids, retry=False)
+            note = f"accepted ({len(answer['resources']):,} objects)"
+            del answer
+        except Exception as exc:
+            note = f"failed: {type(exc).__name__} {getattr(exc, 'status_code', '')}".strip()
+    rows.append(Row("receive", "(b) single request", n, m["seconds"], m["cpu"], m["wire"], note=note))
+    client.close()
+    return rows
+
+
+def render(rows: list[Row]) -> str:
+    head = ["operation", "way", "objects", "seconds", "objects/s", "wire MiB", "CPU s/1e5", "peak MiB", "note"]
+    table = [head] + [r.cells() for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(head))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) for line in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def summary(rows: list[Row]) -> str:
+    def find(op: str, prefix: str) -> Row:
+        return next(r for r in rows if r.operation == op and r.way.startswith(prefix))
+
+    out = []
+    for op, way in (("send", "client.send"), ("receive", "client.receive(raw")):
+        mine, floor = find(op, way), find(op, "(c)")
+        out.append(f"{op}: client reaches {100 * floor.seconds / mine.seconds:.0f}% of the floor's throughput; "
+                   f"{find(op, '(a)').seconds / mine.seconds:.0f}x faster than naive")
+    send, resend = find("send", "client.send"), find("send", "(d)")
+    out.append(f"re-send: {100 * resend.seconds / send.seconds:.1f}% of the first send's time")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--objects", type=int, default=100_000, help="objects in the model (default 100000)")
+    parser.add_argument("--host", help="server URL (default: start a local server in a subprocess)")
+    parser.add_argument("--email")
+    parser.add_argument("--password")
+    parser.add_argument("--token", help="'JWT ...' API token")
+    parser.add_argument("--workers", type=int, default=0, help="parallel requests (default: the client's)")
+    parser.add_argument("--naive-sample", type=int, default=500, help="objects timed for the naive way")
+    parser.add_argument("--max-body-size", default="10mb", help="body limit of the local server")
+    parser.add_argument("--skip-models", action="store_true", help="do not time receive with pydantic models")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    if args.email and not args.password:
+        parser.error("--email needs --password")
+    if args.host:
+        rows = run(args, args.host)
+    else:
+        with local_server(args.max_body_size) as url:
+            rows = run(args, url)
+    print(render(rows))
+    print()
+    print(summary(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

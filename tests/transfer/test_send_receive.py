@@ -1,0 +1,118 @@
+"""``client.send`` / ``client.receive`` against local servers: order, hashes, de-duplication, 413, gzip."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from speckle import SpeckleApiClient
+from speckle.errors import PayloadTooLargeError
+from speckle.transfer import object_hash
+
+from .conftest import geometry
+
+MakeClient = Callable[..., SpeckleApiClient]
+
+
+@pytest.fixture(scope="module")
+def small_body_server() -> Any:
+    """A local server that refuses bodies over 64 KiB."""
+    from speckle.devserver import LocalServer
+
+    with LocalServer(bcrypt_rounds=4, max_body_bytes=64 * 1024) as server:
+        yield server
+
+
+def test_round_trip_of_5000_objects(speckle_server: Any, make_client: MakeClient) -> None:
+    client = make_client(speckle_server, batch_bytes=256 * 1024, max_workers=4, fetch_count=700)
+    objects = geometry(5000)
+    original = copy.deepcopy(objects)
+    steps: list[tuple[int, int]] = []
+    sent = client.send(objects, name="Tower", layers=[{"name": "all", "startIndex": 0, "objectCount": 5000}],
+                       description="bulk", progress=lambda d, t: steps.append((d, t)))
+    assert objects == original and all("hash" not in o for o in objects)
+    assert sent.uploaded == 5000 and sent.reused == 0 and len(sent.placeholders) == 5000
+    assert steps[-1] == (5000, 5000)
+
+    received = client.receive(sent.stream_id, raw=True)
+    assert received.stream.name == "Tower" and received.stream.description == "bulk"
+    assert received.stream.layers[0].objectCount == 5000
+    assert [o["_id"] for o in received.objects] == sent.object_ids
+    assert [o["hash"] for o in received.objects] == [object_hash(o) for o in objects]
+    for mine, theirs in zip(objects[:50], received.objects[:50], strict=True):
+        assert {k: theirs[k] for k in mine} == mine
+    assert received.missing == []
+
+    models = client.receive(sent.stream_id)
+    assert [type(o).__name__ for o in models.objects[:4]] == ["Point", "Line", "Mesh", "Polyline"]
+
+
+def test_resending_an_unchanged_model_uploads_nothing(speckle_server: Any, make_client: MakeClient) -> None:
+    client = make_client(speckle_server)
+    objects = geometry(300, seed=1)
+    first = client.send(objects, name="v1")
+    again = client.send(objects, stream_id=first.stream_id, name="v2")
+    assert again.uploaded == 0 and again.reused == 300
+    assert again.object_ids == first.object_ids and again.stream_id == first.stream_id
+
+    changed = copy.deepcopy(objects)
+    changed[7]["value"] = [9, 9, 9]
+    third = client.send(changed, stream_id=first.stream_id)
+    assert third.uploaded == 1 and third.reused == 299
+    assert third.object_ids[7] != first.object_ids[7]
+    received = client.receive(first.stream_id, raw=True)
+    assert received.stream.name == "v2"
+    assert received.objects[7]["value"] == [9, 9, 9]
+
+    # without the record, the server's de-duplication by hash still gives the same ids
+    fresh = client.send(objects, use_cache=False)
+    assert fresh.uploaded == 300 and fresh.object_ids == first.object_ids
+
+
+def test_another_user_or_a_reset_server_never_gets_stale_ids(speckle_server_factory: Any,
+                                                             make_client: MakeClient) -> None:
+    objects = geometry(20, seed=2)
+    server = speckle_server_factory()
+    first = make_client(server).send(objects)
+    other = make_client(server).send(objects)
+    assert other.uploaded == 20  # the record is per user...
+    assert other.object_ids == first.object_ids  # ...and the server de-duplicates anyway
+
+
+def test_413_batches_are_split_against_a_real_server(small_body_server: Any, make_client: MakeClient) -> None:
+    client = make_client(small_body_server, batch_bytes=1024 * 1024, gzip_threshold=None)
+    objects = geometry(800, seed=3)
+    sent = client.send(objects)
+    received = client.receive(sent.stream_id, raw=True)
+    assert [o["hash"] for o in received.objects] == [object_hash(o) for o in objects]
+
+    # the stream's own list of placeholders cannot be split: a clear error, objects kept
+    many = geometry(1500, seed=5)
+    with pytest.raises(PayloadTooLargeError, match="objects were saved"):
+        client.send(many)
+    assert client.transfer_cache.lookup(client.transfer_cache.scope(client.server_url, client.me.id),
+                                        [object_hash(many[0])])
+
+
+def test_gzip_bodies_are_accepted_and_count_inflated(small_body_server: Any, make_client: MakeClient) -> None:
+    client = make_client(small_body_server, gzip_threshold=1, batch_bytes=60 * 1024)
+    objects = [{"type": "Mesh", "vertices": [float(i)] * 3000, "faces": [0] * 1000} for i in range(30)]
+    sent = client.send(objects)
+    assert len(set(sent.object_ids)) == 30
+    got = client.objects.get_bulk(sent.object_ids, raw=True)
+    assert [o["vertices"][0] for o in got] == [float(i) for i in range(30)]
+
+
+def test_receive_keeps_duplicates_and_reports_missing(speckle_server: Any, make_client: MakeClient) -> None:
+    client = make_client(speckle_server)
+    objects = geometry(10, seed=4)
+    sent = client.send([*objects, objects[0], {"type": "Placeholder", "_id": "5f0000000000000000000000"}])
+    assert sent.object_ids[10] == sent.object_ids[0] and sent.uploaded == 11
+    client.objects.delete(sent.object_ids[3])
+    received = client.receive(sent.stream_id, raw=True)
+    assert received.objects[10] is received.objects[0]
+    assert received.missing == [3, 11]
+    assert client.send([objects[3]]).uploaded == 1  # the deleted object is forgotten, sent again
