@@ -17,7 +17,6 @@ from typing import Any
 
 from speckle.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError, add_command, print_json
 from speckle.client import SpeckleApiClient
-from speckle.devserver import LocalServer
 from speckle.realtime import Broadcast
 
 #: bcrypt cost of the demo server (the minimum: the demo's passwords protect nothing).
@@ -104,6 +103,8 @@ def _compare(sent: list[dict[str, Any]], received: list[Any]) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo and print its report."""
+    from speckle.devserver import LocalServer  # imported here: aiohttp is slow to import
+
     if args.objects < 1:
         raise CommandError("--objects must be at least 1", EXIT_USAGE)
     report = Report()

@@ -13,6 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Any
 
 from speckle._version import __version__
 from speckle.cli.common import (
@@ -87,15 +88,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help/--version (0) or a usage error (2)
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # the library's warnings (retries...) stay quiet unless --debug: errors are reported below
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    library = logging.getLogger("speckle")
+    previous_level = library.level
+    library.setLevel(logging.DEBUG if args.debug else logging.ERROR)
+    try:
+        return _run(func, args)
+    finally:
+        library.setLevel(previous_level)
+
+
+def _run(func: Any, args: argparse.Namespace) -> int:
     try:
         return int(func(args) or EXIT_OK)
     except KeyboardInterrupt:

@@ -7,8 +7,6 @@ import re
 import sys
 from typing import Any
 
-from speckle.devserver import ServerConfig, serve
-
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
@@ -41,6 +39,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C/SIGTERM."""
+    from speckle.devserver import ServerConfig, serve  # imported here: aiohttp is slow to import
+
     config = ServerConfig(
         host=args.host, port=args.port, db_path=args.db,
         public_registration=not args.no_public_registration,
