@@ -39,16 +39,13 @@ class SpeckleApiClient(ClientBase):
     Keyword Arguments:
         server_generation {str|None} -- ``'v1'`` or ``'v2'`` (v2 and newer, GraphQL) to skip
             ``client.server``'s detection of the server generation (default: {None}, detect)
-        max_workers {int} -- parallel requests of bulk transfers (default: twice the CPUs, 2 to 8)
+        max_workers {int} -- parallel requests of bulk transfers (default: {0}, twice the CPUs, 2 to 8)
         batch_bytes {int} -- upper bound of one upload body, uncompressed (default: {4 MiB})
         batch_count {int} -- upper bound of objects per upload request (default: {5000})
-        fetch_count {int} -- ids per ``getbulk`` request of downloads (default: {2000})
-        sent_cache {SentObjectCache|str|bool} -- the record of objects already sent (see
-            :meth:`send`): a cache, a SQLite file path, True for the default file in
-            :func:`speckle.config.config_dir`, False for none (default: {True})
-        gzip_threshold {int|None} -- gzip request bodies of at least this many bytes; None
-            never compresses (default: {256 KiB})
-        (every other argument is :class:`~speckle.base.client.ClientBase`'s)
+        fetch_count {int} -- ids per getbulk request of downloads (default: {2000})
+        sent_cache {SentObjectCache|str|bool} -- record of sent objects, a path, or False (default: {True})
+        gzip_threshold {int|None} -- gzip bodies of at least this many bytes (default: {256 KiB})
+        kwargs {Any} -- every other argument of ClientBase (host, timeout, max_retries...)
     """
 
     def __init__(
@@ -268,8 +265,8 @@ class SpeckleApiClient(ClientBase):
             stream_id {str} -- update this stream, replacing its objects (default: {None}: create one)
             layers {list} -- the stream's layers (default: {None})
             use_cache {bool} -- skip objects already sent to this server (default: {True})
-            progress {callable} -- ``progress(done, total)``, counts of objects (default: {None})
-            fields -- other stream fields (``description``, ``tags``, ``private``...)
+            progress {callable} -- called as progress(done, total) with counts of objects (default: {None})
+            fields {Any} -- other stream fields (description, tags, private...)
 
         Returns:
             SendResult -- ``stream_id``, ``placeholders`` in input order, ``uploaded``, ``reused``
@@ -288,8 +285,8 @@ class SpeckleApiClient(ClientBase):
             stream_id {str} -- the stream's streamId
 
         Keyword Arguments:
-            raw {bool} -- plain dicts instead of models: faster and smaller (default: {False})
-            progress {callable} -- ``progress(done, total)``, counts of objects (default: {None})
+            raw {bool} -- plain dicts instead of models, faster and smaller (default: {False})
+            progress {callable} -- called as progress(done, total) with counts of objects (default: {None})
 
         Returns:
             ReceiveResult -- ``stream`` (without objects), ``objects`` in stream order, ``missing``

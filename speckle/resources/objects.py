@@ -82,9 +82,8 @@ class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
             data {dict|list} -- A dictionary describing a Speckle object, or a list of them
 
         Keyword Arguments:
-            raw {bool} -- return plain ``{"type": "Placeholder", "_id": ...}`` dicts, much
-                faster for big lists (default: {False})
-            progress {callable} -- ``progress(done, total)``, counts of objects (default: {None})
+            raw {bool} -- return plain placeholder dicts, much faster for big lists (default: {False})
+            progress {callable} -- called as progress(done, total) with counts of objects (default: {None})
 
         Returns:
             Placeholder|list -- the placeholder of the created object, or one placeholder per
@@ -176,7 +175,7 @@ class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
         Keyword Arguments:
             query {dict|str} -- A dictionary to specifiy which fields to retrieve, filters, limits, etc
             raw {bool} -- return the objects as plain dicts, as the server sent them (default: {False})
-            progress {callable} -- ``progress(done, total)``, counts of objects (default: {None})
+            progress {callable} -- called as progress(done, total) with counts of objects (default: {None})
 
         Returns:
             list -- A list of SpeckleObjects

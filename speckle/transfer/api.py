@@ -131,7 +131,7 @@ def send_objects(
 
     Keyword Arguments:
         use_cache {bool} -- skip objects the sent-object record says the server has (default: {True})
-        progress {callable} -- ``progress(done, total)`` in objects (default: {None})
+        progress {callable} -- called as progress(done, total) with counts of objects (default: {None})
         options {TransferOptions} -- batches and parallelism (default: {client.transfer_options})
 
     Returns:
@@ -229,7 +229,7 @@ def send(
         stream_id {str} -- update this stream (its objects are replaced) instead of creating one
         layers {list} -- the stream's layers, stored as given (default: {None}: none sent)
         use_cache {bool} -- skip objects the sent-object record says the server has (default: {True})
-        progress {callable} -- ``progress(done, total)`` in objects (default: {None})
+        progress {callable} -- called as progress(done, total) with counts of objects (default: {None})
         options {TransferOptions} -- batches and parallelism (default: {client.transfer_options})
         fields -- any other stream fields (``description``, ``tags``, ``private``...)
 
@@ -298,7 +298,7 @@ def receive(
 
     Keyword Arguments:
         raw {bool} -- give plain dicts instead of models: faster and smaller (default: {False})
-        progress {callable} -- ``progress(done, total)`` in distinct objects (default: {None})
+        progress {callable} -- called as progress(done, total) with counts of distinct objects (default: {None})
         options {TransferOptions} -- chunk size and parallelism (default: {client.transfer_options})
 
     Returns:

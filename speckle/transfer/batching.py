@@ -251,7 +251,7 @@ def post_objects(
 
     Keyword Arguments:
         options {TransferOptions} -- batch limits and parallelism (default: {TransferOptions()})
-        progress {callable} -- ``progress(done, total)`` with counts of objects (default: {None})
+        progress {callable} -- called as progress(done, total) with counts of objects (default: {None})
         path {str} -- the route (default: {'/objects'})
 
     Returns:
@@ -323,7 +323,7 @@ def fetch_objects(
     Keyword Arguments:
         params {str} -- an encoded query string (fields, omit, filters) (default: {None})
         options {TransferOptions} -- chunk size and parallelism (default: {TransferOptions()})
-        progress {callable} -- ``progress(done, total)`` with counts of objects (default: {None})
+        progress {callable} -- called as progress(done, total) with counts of objects (default: {None})
         convert {callable} -- applied to each returned object in the worker (default: {None})
 
     Returns:
