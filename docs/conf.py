@@ -5,7 +5,7 @@ import sys
 
 sys.path.insert(0, os.path.abspath(".."))
 
-from speckle import __version__  # noqa: E402
+from speckle import __version__
 
 project = "speckle"
 author = "speckle contributors"

@@ -182,7 +182,7 @@ class SpeckleApiClient(ClientBase):
     ) -> SendResult:
         """Send a model: save its objects in parallel batches, then create or update a stream
 
-        Each object is sent as its canonical JSON (keys sorted) with its content ``hash`` set
+        Each object is sent as its JSON (keys in the caller's order) with its content ``hash`` set
         by the client (:func:`speckle.transfer.object_hash`); the caller's dicts are not
         modified. Objects this user already sent to this server are not uploaded again (see
         :class:`speckle.transfer.SentObjectCache`).

@@ -352,14 +352,19 @@ class Transport:
 
     def _decode(self, method: str, url: str, response: requests.Response) -> Any:
         status = response.status_code
-        text = response.text if response.content else ""
+        content = response.content
         payload: Any = _NO_BODY
-        if text:
+        if content:
             try:
-                payload = _loads(response.content)
+                payload = _loads(content)
             except ValueError:
                 payload = _NO_BODY
+        del content
         safe_url = mask_secrets(url)
+        if 200 <= status < 300:
+            if payload is not _NO_BODY and not (isinstance(payload, dict) and payload.get("success") is False):
+                return payload  # the common case: no text decoding of (possibly large) bodies
+        text = _body_text(response)
         if 200 <= status < 300:
             if payload is _NO_BODY:
                 kind = response.headers.get("Content-Type", "no content type")
@@ -402,6 +407,14 @@ class Transport:
 
     def __repr__(self) -> str:
         return f"<Transport {self.base_url} timeout={self.timeout} retries={self.max_retries}>"
+
+
+def _body_text(response: requests.Response) -> str:
+    """The body as text, decoded without guessing (UTF-8 unless the server names a charset)."""
+    if not response.content:
+        return ""
+    charset = response.encoding if "charset" in response.headers.get("Content-Type", "").lower() else None
+    return response.content.decode(charset or "utf-8", errors="replace")
 
 
 def _short_reason(exc: Exception) -> str:

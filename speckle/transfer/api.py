@@ -1,7 +1,7 @@
 """``send`` and ``receive``: whole models in and out of streams, fast and in order.
 
-What :func:`send` puts on the wire for each object is the object's canonical JSON (keys sorted,
-compact) plus its content ``hash`` (see :func:`~speckle.transfer.hash_object`); a ``hash`` the
+What :func:`send` puts on the wire for each object is the object's compact JSON (keys in the
+caller's order) plus its content ``hash`` (see :func:`~speckle.transfer.hash_object`); a ``hash`` the
 object already carried is replaced, nothing else is added or dropped, and the caller's dicts and
 models are never modified. Objects whose hash this user already sent to this server (according
 to the :class:`~speckle.transfer.SentObjectCache`) are not uploaded again; placeholders

@@ -1,21 +1,24 @@
 """JSON encoding and content hashing of Speckle objects for bulk transfers.
 
-Every object is serialised once: :func:`hash_object` writes its canonical JSON (keys sorted,
-compact, non-ASCII kept, ``hash`` left out), hashes it with MD5 and appends the ``hash`` key to
-the same bytes, which are what goes on the wire. The hash depends on the content only, so it is
-the same in every run, on every machine, for every equal object.
+Every object is serialised once: :func:`hash_object` writes its compact JSON (keys in the
+order the caller gave them, non-ASCII kept, ``hash`` left out), hashes it with MD5 and appends
+the ``hash`` key to the same bytes, which are what goes on the wire. This is the rule v1 servers
+apply themselves to an object that comes without a hash (the MD5 of the JSON text as received),
+so the client and the server's de-duplication agree, and the hash is the same in every run, on
+every machine, for every equal object.
 
 Example::
 
     >>> from speckle.transfer import object_hash
-    >>> object_hash({'type': 'Point', 'value': [0, 1, 2]}) == object_hash({'value': [0, 1, 2], 'type': 'Point'})
-    True
+    >>> object_hash({'type': 'Point', 'value': [0, 1, 2]})
+    '09644a5746d3c2e6d741573e1d6ef8cc'
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -55,7 +58,7 @@ def encode_object(obj: Any, *, sort_keys: bool = False) -> bytes:
         out = orjson.dumps(obj, default=_default, option=_SORTED if sort_keys else 0)
     except TypeError:  # integers beyond 64 bits, non-string keys, dict-like objects...
         out = None
-    if out is not None and b"null" not in out:
+    if out is not None and (b"null" not in out or _finite(obj)):
         return out
     # orjson writes NaN and infinities as null: let the standard library decide (it refuses them)
     try:
@@ -65,6 +68,21 @@ def encode_object(obj: Any, *, sort_keys: bool = False) -> bytes:
     except (TypeError, ValueError) as exc:
         raise SpeckleInputError(f"cannot send this data as JSON: {exc}") from exc
     return text.encode("utf-8")
+
+
+def _finite(value: Any) -> bool:
+    """True when no float inside ``value`` is NaN or infinite (fast for lists of numbers)."""
+    kind = type(value)
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict:
+        return all(_finite(v) for v in value.values())
+    if kind is list or kind is tuple:
+        try:
+            return math.isfinite(sum(value))
+        except (TypeError, OverflowError):
+            return all(_finite(v) for v in value)
+    return True
 
 
 def _default(value: Any) -> Any:
@@ -104,10 +122,10 @@ def _content(obj: Mapping[str, Any]) -> dict[str, Any]:
 def hash_object(obj: Mapping[str, Any]) -> tuple[str, bytes]:
     """Hash an object and give the JSON to send for it.
 
-    The hash is the MD5 hex digest of the object's canonical JSON: keys sorted at every level,
-    no white space, non-ASCII characters kept, and the ``hash`` key itself left out. The JSON
-    to send is the same canonical text with ``"hash": <digest>`` added as the last key (any
-    ``hash`` the object carried is replaced). ``obj`` is not modified.
+    The hash is the MD5 hex digest of the object's compact JSON: keys in the caller's order, no
+    white space, non-ASCII characters kept, and the ``hash`` key itself left out. The JSON to
+    send is the same text with ``"hash": <digest>`` added as the last key (any ``hash`` the
+    object carried is replaced). ``obj`` is not modified.
 
     Arguments:
         obj {dict} -- the object
@@ -118,7 +136,7 @@ def hash_object(obj: Mapping[str, Any]) -> tuple[str, bytes]:
     Raises:
         SpeckleInputError -- when the object cannot be represented in JSON
     """
-    canonical = encode_object(_content(obj), sort_keys=True)
+    canonical = encode_object(_content(obj))
     digest = hashlib.md5(canonical, usedforsecurity=False).hexdigest()
     sep = b"," if len(canonical) > 2 else b""
     return digest, b"".join((canonical[:-1], sep, b'"hash":"', digest.encode("ascii"), b'"}'))
