@@ -44,7 +44,9 @@ class SpeckleApiClient(ClientBase):
         batch_count {int} -- upper bound of objects per upload request (default: {5000})
         fetch_count {int} -- ids per getbulk request of downloads (default: {2000})
         sent_cache {SentObjectCache|str|bool} -- record of sent objects, a path, or False (default: {True})
-        gzip_threshold {int|None} -- gzip bodies of at least this many bytes (default: {256 KiB})
+        gzip_threshold {int|None|str} -- gzip bodies of at least this many bytes; ``'auto'``: 256 KiB,
+            except for servers on this machine (127.0.0.1, localhost), where compressing only costs CPU
+            (default: {'auto'})
         kwargs {Any} -- every other argument of ClientBase (host, timeout, max_retries...)
     """
 
@@ -59,7 +61,6 @@ class SpeckleApiClient(ClientBase):
         sent_cache: transfer.SentObjectCache | str | bool = True,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("gzip_threshold", transfer.DEFAULT_GZIP_THRESHOLD)
         #: How bulk transfers are cut and run (``client.objects.create``/``get_bulk``, ``send``, ``receive``).
         self.transfer_options = transfer.TransferOptions(max_workers, batch_bytes, batch_count, fetch_count)
         self._sent_cache_setting = sent_cache

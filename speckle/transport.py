@@ -53,6 +53,8 @@ DEFAULT_TIMEOUT: Timeout = 30.0
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_BACKOFF_FACTOR = 0.5
 DEFAULT_BACKOFF_MAX = 8.0
+#: Request bodies of at least this many bytes are gzip-compressed by default (remote servers).
+DEFAULT_GZIP_THRESHOLD = 256 * 1024
 
 #: HTTP methods that are safe to repeat.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})

@@ -21,7 +21,7 @@ from speckle.errors import (
     TokenExpiredError,
 )
 from speckle.models.resources import User
-from speckle.transport import DEFAULT_TIMEOUT, Timeout, Transport
+from speckle.transport import DEFAULT_GZIP_THRESHOLD, DEFAULT_TIMEOUT, Timeout, Transport
 
 __all__ = ["ClientBase", "parse_host", "check_token"]
 
@@ -126,7 +126,8 @@ class ClientBase:
         timeout {float|tuple} -- seconds, or ``(connect, read)``, for every request (default: {30})
         max_retries {int} -- retries of requests that are safe to repeat; 0 disables (default: {3})
         backoff_factor {float} -- first retry delay in seconds, doubled each time (default: {0.5})
-        gzip_threshold {int|None} -- gzip request bodies of at least this many bytes (default: {None})
+        gzip_threshold {int|None|str} -- gzip request bodies of at least this many bytes; None never;
+            ``'auto'``: 256 KiB, or never for a server on this machine (default: {'auto'})
         session {requests.Session} -- a session to use instead of a new one (default: {None})
     """
 
@@ -140,7 +141,7 @@ class ClientBase:
         timeout: Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 3,
         backoff_factor: float = 0.5,
-        gzip_threshold: int | None = None,
+        gzip_threshold: int | str | None = "auto",
         session: requests.Session | None = None,
     ) -> None:
         if not isinstance(version, str) or not re.fullmatch(r"v\d+", version):
@@ -158,7 +159,7 @@ class ClientBase:
             timeout=timeout,
             max_retries=max_retries,
             backoff_factor=backoff_factor,
-            gzip_threshold=gzip_threshold,
+            gzip_threshold=_gzip_threshold(gzip_threshold, netloc),
             verbose=verbose,
             session=session,
         )
@@ -326,6 +327,16 @@ class ClientBase:
     def __repr__(self) -> str:
         who = f" user={self.me.email!r}" if self.me is not None else ""
         return f"<{type(self).__name__} {self.basepath}{who}>"
+
+
+def _gzip_threshold(setting: int | str | None, netloc: str) -> int | None:
+    if setting == "auto":
+        host = urlsplit("//" + netloc).hostname or ""
+        loopback = host == "localhost" or host.startswith("127.") or host == "::1"
+        return None if loopback else DEFAULT_GZIP_THRESHOLD
+    if setting is None or (isinstance(setting, int) and not isinstance(setting, bool) and setting >= 0):
+        return setting
+    raise SpeckleInputError(f"gzip_threshold must be a number of bytes, None or 'auto', got {setting!r}")
 
 
 def _check_str(name: str, value: Any, *, allow_empty: bool = False) -> None:

@@ -13,7 +13,6 @@ from speckle.transfer.batching import (
     DEFAULT_BATCH_BYTES,
     DEFAULT_BATCH_COUNT,
     DEFAULT_FETCH_COUNT,
-    DEFAULT_GZIP_THRESHOLD,
     Progress,
     TransferOptions,
     default_workers,
@@ -23,6 +22,7 @@ from speckle.transfer.batching import (
 )
 from speckle.transfer.cache import SentObjectCache
 from speckle.transfer.encoding import encode_object, hash_object, object_hash
+from speckle.transport import DEFAULT_GZIP_THRESHOLD
 
 __all__ = [
     "DEFAULT_BATCH_BYTES",

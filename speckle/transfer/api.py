@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +31,9 @@ __all__ = ["SendResult", "ReceiveResult", "send_objects", "send", "receive"]
 
 logger = logging.getLogger("speckle.transfer")
 
-#: Objects hashed and looked up in the sent-object record at a time.
-_WINDOW = 20000
+#: Objects hashed and looked up in the sent-object record at a time (small, so that uploads
+#: start early and run while the next window is hashed).
+_WINDOW = 5000
 
 
 @dataclass
@@ -122,7 +123,7 @@ def send_objects(
 ) -> SendResult:
     """Save objects on the server, hashed, de-duplicated and batched; make no stream.
 
-    Objects are hashed and looked up in windows of 20,000, and each window's batches are
+    Objects are hashed and looked up in windows of 5,000, and each window's batches are
     uploaded while the next window is hashed.
 
     Arguments:
@@ -149,7 +150,7 @@ def send_objects(
     scope = _cache_scope(client)
     total = len(objects)
     placeholders: list[Any] = [None] * total
-    windows: list[tuple[list[int], list[str], list[Any]]] = []
+    windows: list[tuple[list[int], list[Any]]] = []
     uploaded = reused = 0
     too_large: int | None = None
     with WorkQueue(opts.max_workers, total, progress) as queue:
@@ -187,23 +188,37 @@ def send_objects(
             if not encoded:
                 continue
             results: list[Any] = [None] * len(encoded)
-            uploader = Uploader(client.transport, "/objects", encoded, results)
+            uploader = Uploader(
+                client.transport, "/objects", encoded, results, _recorder(cache, scope, hashes, results)
+            )
             uploader.too_large = too_large
             for start, end in plan_batches([len(e) for e in encoded], opts.batch_bytes, opts.batch_count):
                 queue.submit(uploader.post, start, end)
-            windows.append((indexes, hashes, results))
+            windows.append((indexes, results))
             uploaded += len(encoded)
             del encoded
             too_large = uploader.too_large
         queue.join()
-    for indexes, hashes, results in windows:
+    for indexes, results in windows:
         for index, answer in zip(indexes, results, strict=True):
-            if not isinstance(answer, Mapping) or not isinstance(answer.get("_id"), str):
-                raise SpeckleResponseError(f"the server gave object {index} no id: {answer!r}")
             placeholders[index] = {"type": "Placeholder", "_id": answer["_id"]}
-        if cache is not None:
-            cache.record(scope, zip(hashes, (r["_id"] for r in results), strict=True))
     return SendResult(None, placeholders, uploaded, reused, time.perf_counter() - started)
+
+
+def _recorder(
+    cache: SentObjectCache | None, scope: str, hashes: list[str], results: list[Any]
+) -> Callable[[int, int], None]:
+    """Check the placeholders of each saved range and record them (while other ranges upload)."""
+
+    def saved(start: int, end: int) -> None:
+        for index in range(start, end):
+            answer = results[index]
+            if not isinstance(answer, Mapping) or not isinstance(answer.get("_id"), str):
+                raise SpeckleResponseError(f"the server gave an object no id: {answer!r}")
+        if cache is not None:
+            cache.record(scope, zip(hashes[start:end], (r["_id"] for r in results[start:end]), strict=True))
+
+    return saved
 
 
 def send(

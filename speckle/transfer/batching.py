@@ -36,7 +36,6 @@ __all__ = [
     "DEFAULT_BATCH_BYTES",
     "DEFAULT_BATCH_COUNT",
     "DEFAULT_FETCH_COUNT",
-    "DEFAULT_GZIP_THRESHOLD",
 ]
 
 logger = logging.getLogger("speckle.transfer")
@@ -50,8 +49,6 @@ DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
 DEFAULT_BATCH_COUNT = 5000
 #: Ids per ``getbulk`` request.
 DEFAULT_FETCH_COUNT = 2000
-#: Request bodies of at least this many bytes are gzip-compressed.
-DEFAULT_GZIP_THRESHOLD = 256 * 1024
 
 
 def default_workers() -> int:
@@ -184,13 +181,25 @@ class Uploader:
         path {str} -- the route, ``/objects``
         encoded {list} -- each object's JSON (entries are replaced by ``b""`` once sent)
         results {list} -- receives the placeholder of each object, at the object's index
+
+    Keyword Arguments:
+        on_saved {callable} -- called as ``on_saved(start, end)`` after each saved range (default: {None})
     """
 
-    def __init__(self, transport: Transport, path: str, encoded: list[bytes], results: list[Any]) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        path: str,
+        encoded: list[bytes],
+        results: list[Any],
+        on_saved: Callable[[int, int], Any] | None = None,
+    ) -> None:
         self.transport = transport
         self.path = path
         self.encoded = encoded
         self.results = results
+        #: called as ``on_saved(start, end)`` (in the worker thread) once a range is saved
+        self.on_saved = on_saved
         #: the smallest body the server refused with 413 (later bodies that big are split first)
         self.too_large: int | None = None
         self._lock = threading.Lock()
@@ -228,6 +237,8 @@ class Uploader:
             )
         self.results[start:end] = resources
         self.encoded[start:end] = [b""] * (end - start)
+        if self.on_saved is not None:
+            self.on_saved(start, end)
         return end - start
 
     def _split(self, start: int, end: int) -> int:
