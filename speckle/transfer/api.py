@@ -161,12 +161,15 @@ def send_objects(
             passed = 0
             for index in range(first, min(total, first + _WINDOW)):
                 item = objects[index]
-                known = _placeholder_id(item)
-                if known is not None:
-                    placeholders[index] = {"type": "Placeholder", "_id": known}
-                    passed += 1
-                    continue
-                digest, wire = hash_object(as_object(item))
+                if type(item) is dict and item.get("type") != "Placeholder":  # the common case, first
+                    digest, wire = hash_object(item)
+                else:
+                    known = _placeholder_id(item)
+                    if known is not None:
+                        placeholders[index] = {"type": "Placeholder", "_id": known}
+                        passed += 1
+                        continue
+                    digest, wire = hash_object(as_object(item))
                 indexes.append(index)
                 hashes.append(digest)
                 encoded.append(wire)

@@ -66,6 +66,26 @@ class SentObjectCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        #: write-through copy of what this process looked up or recorded:
+        #: scope -> {hash: (object id, last used)}
+        self._memo: dict[str, dict[str, tuple[str, int]]] = {}
+        self._memo_size = 0
+
+    def _drop_memo(self, scope: str | None = None) -> None:
+        if scope is None:
+            self._memo = {}
+        else:
+            self._memo.pop(scope, None)
+        self._memo_size = sum(len(memo) for memo in self._memo.values())
+
+    def _remember(self, scope: str, pairs: Iterable[tuple[str, tuple[str, int]]]) -> None:
+        memo = self._memo.setdefault(scope, {})
+        before = len(memo)
+        memo.update(pairs)
+        self._memo_size += len(memo) - before
+        if self._memo_size > self.max_entries:  # keep memory bounded like the file
+            self._memo = {}
+            self._memo_size = 0
 
     @staticmethod
     def scope(server_url: str, user_id: str | None) -> str:
@@ -82,11 +102,21 @@ class SentObjectCache:
         Returns:
             dict -- ``{hash: object id}`` for the known hashes only
         """
-        wanted = list(dict.fromkeys(hashes))
         found: dict[str, str] = {}
         stale: list[str] = []
         now = int(time.time())
         with self._lock:
+            memo = self._memo.get(scope, {})
+            wanted = []
+            for digest in dict.fromkeys(hashes):
+                known = memo.get(digest)
+                if known is None:
+                    wanted.append(digest)
+                else:
+                    found[digest] = known[0]
+                    if known[1] < now - _TOUCH_AFTER:
+                        stale.append(digest)
+            fresh: list[tuple[str, tuple[str, int]]] = []
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
@@ -96,13 +126,16 @@ class SentObjectCache:
                 )
                 for digest, object_id, used in rows:
                     found[digest] = object_id
+                    fresh.append((digest, (object_id, used)))
                     if used < now - _TOUCH_AFTER:
                         stale.append(digest)
+            self._remember(scope, fresh)
             if stale:
                 self._db.executemany(
                     "UPDATE sent_objects SET used = ? WHERE scope = ? AND hash = ?",
                     [(now, scope, digest) for digest in stale],
                 )
+                self._remember(scope, ((digest, (found[digest], now)) for digest in stale))
         return found
 
     def record(self, scope: str, pairs: Iterable[tuple[str, str]]) -> None:
@@ -127,11 +160,13 @@ class SentObjectCache:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+            self._remember(scope, ((digest, (object_id, now)) for _, digest, object_id, _ in rows))
 
     def _trim(self) -> None:
         (count,) = self._db.execute("SELECT count(*) FROM sent_objects").fetchone()
         excess = count - self.max_entries
         if excess > 0:
+            self._drop_memo()
             self._db.execute(
                 "DELETE FROM sent_objects WHERE (scope, hash) IN "
                 "(SELECT scope, hash FROM sent_objects ORDER BY used LIMIT ?)",
@@ -149,6 +184,7 @@ class SentObjectCache:
             hashes {list} -- the hashes to forget; None forgets the whole scope (default: {None})
         """
         with self._lock:
+            self._drop_memo(scope)
             if hashes is None:
                 self._db.execute("DELETE FROM sent_objects WHERE scope = ?", (scope,))
                 return
@@ -165,6 +201,7 @@ class SentObjectCache:
         """
         wanted = list(object_ids)
         with self._lock:
+            self._drop_memo(scope)
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
@@ -175,6 +212,7 @@ class SentObjectCache:
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:
+            self._drop_memo()
             self._db.execute("DELETE FROM sent_objects")
 
     def __len__(self) -> int:
