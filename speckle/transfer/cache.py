@@ -35,15 +35,21 @@ _TOUCH_AFTER = 3600
 _CHUNK = 900
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS sent_objects (
-    scope TEXT NOT NULL,
+DROP TABLE IF EXISTS sent_objects;
+CREATE TABLE IF NOT EXISTS scopes (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS sent (
+    scope INTEGER NOT NULL,
     hash TEXT NOT NULL,
     object_id TEXT NOT NULL,
     used INTEGER NOT NULL,
     PRIMARY KEY (scope, hash)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS sent_objects_used ON sent_objects (used);
 """
+#: After trimming, a large record keeps this share of ``max_entries`` (so trims are rare).
+_TRIM_TO = 0.9
 
 
 class SentObjectCache:
@@ -70,6 +76,18 @@ class SentObjectCache:
         #: scope -> {hash: (object id, last used)}
         self._memo: dict[str, dict[str, tuple[str, int]]] = {}
         self._memo_size = 0
+        self._scope_ids: dict[str, int] = {}
+        #: an upper bound of the rows in the file (re-counted only when it passes max_entries)
+        self._rows_bound = self._count_rows()
+
+    def _scope_id(self, scope: str) -> int:
+        """The integer key of a scope (created on first use; the caller holds the lock)."""
+        key = self._scope_ids.get(scope)
+        if key is None:
+            self._db.execute("INSERT OR IGNORE INTO scopes (name) VALUES (?)", (scope,))
+            (key,) = self._db.execute("SELECT id FROM scopes WHERE name = ?", (scope,)).fetchone()
+            self._scope_ids[scope] = key
+        return int(key)
 
     def _drop_memo(self, scope: str | None = None) -> None:
         if scope is None:
@@ -121,8 +139,8 @@ class SentObjectCache:
                 chunk = wanted[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
-                    f"SELECT hash, object_id, used FROM sent_objects WHERE scope = ? AND hash IN ({marks})",
-                    (scope, *chunk),
+                    f"SELECT hash, object_id, used FROM sent WHERE scope = ? AND hash IN ({marks})",
+                    (self._scope_id(scope), *chunk),
                 )
                 for digest, object_id, used in rows:
                     found[digest] = object_id
@@ -132,8 +150,8 @@ class SentObjectCache:
             self._remember(scope, fresh)
             if stale:
                 self._db.executemany(
-                    "UPDATE sent_objects SET used = ? WHERE scope = ? AND hash = ?",
-                    [(now, scope, digest) for digest in stale],
+                    "UPDATE sent SET used = ? WHERE scope = ? AND hash = ?",
+                    [(now, self._scope_id(scope), digest) for digest in stale],
                 )
                 self._remember(scope, ((digest, (found[digest], now)) for digest in stale))
         return found
@@ -146,15 +164,17 @@ class SentObjectCache:
             pairs {list} -- ``(hash, object id)`` pairs
         """
         now = int(time.time())
-        rows = [(scope, digest, object_id, now) for digest, object_id in pairs]
-        if not rows:
-            return
         with self._lock:
+            key = self._scope_id(scope)
+            rows = [(key, digest, object_id, now) for digest, object_id in pairs]
+            if not rows:
+                return
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO sent_objects (scope, hash, object_id, used) VALUES (?, ?, ?, ?)", rows
+                    "INSERT OR REPLACE INTO sent (scope, hash, object_id, used) VALUES (?, ?, ?, ?)", rows
                 )
+                self._rows_bound += len(rows)
                 self._trim()
                 self._db.execute("COMMIT")
             except BaseException:
@@ -162,14 +182,21 @@ class SentObjectCache:
                 raise
             self._remember(scope, ((digest, (object_id, now)) for _, digest, object_id, _ in rows))
 
+    def _count_rows(self) -> int:
+        (count,) = self._db.execute("SELECT count(*) FROM sent").fetchone()
+        return int(count)
+
     def _trim(self) -> None:
-        (count,) = self._db.execute("SELECT count(*) FROM sent_objects").fetchone()
-        excess = count - self.max_entries
+        if self._rows_bound <= self.max_entries:
+            return
+        count = self._count_rows()
+        keep = int(self.max_entries * _TRIM_TO) if self.max_entries >= 1000 else self.max_entries
+        excess = count - keep if count > self.max_entries else 0
+        self._rows_bound = count - excess
         if excess > 0:
             self._drop_memo()
             self._db.execute(
-                "DELETE FROM sent_objects WHERE (scope, hash) IN "
-                "(SELECT scope, hash FROM sent_objects ORDER BY used LIMIT ?)",
+                "DELETE FROM sent WHERE (scope, hash) IN (SELECT scope, hash FROM sent ORDER BY used LIMIT ?)",
                 (excess,),
             )
             logger.debug("forgot %d old entries of the sent-object record", excess)
@@ -186,11 +213,10 @@ class SentObjectCache:
         with self._lock:
             self._drop_memo(scope)
             if hashes is None:
-                self._db.execute("DELETE FROM sent_objects WHERE scope = ?", (scope,))
+                self._db.execute("DELETE FROM sent WHERE scope = ?", (self._scope_id(scope),))
                 return
-            self._db.executemany(
-                "DELETE FROM sent_objects WHERE scope = ? AND hash = ?", [(scope, digest) for digest in hashes]
-            )
+            key = self._scope_id(scope)
+            self._db.executemany("DELETE FROM sent WHERE scope = ? AND hash = ?", [(key, digest) for digest in hashes])
 
     def forget_ids(self, scope: str, object_ids: Iterable[str]) -> None:
         """Forget the entries of a scope that point at these object ids (e.g. deleted objects).
@@ -206,18 +232,18 @@ class SentObjectCache:
                 chunk = wanted[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 self._db.execute(
-                    f"DELETE FROM sent_objects WHERE scope = ? AND object_id IN ({marks})", (scope, *chunk)
+                    f"DELETE FROM sent WHERE scope = ? AND object_id IN ({marks})", (self._scope_id(scope), *chunk)
                 )
 
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:
             self._drop_memo()
-            self._db.execute("DELETE FROM sent_objects")
+            self._db.execute("DELETE FROM sent")
 
     def __len__(self) -> int:
         with self._lock:
-            (count,) = self._db.execute("SELECT count(*) FROM sent_objects").fetchone()
+            (count,) = self._db.execute("SELECT count(*) FROM sent").fetchone()
         return int(count)
 
     def close(self) -> None:
