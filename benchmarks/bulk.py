@@ -38,6 +38,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 import uuid
@@ -118,11 +119,13 @@ class WireCounter:
 
     def __init__(self, session: requests.Session) -> None:
         self.bytes = 0
+        self._lock = threading.Lock()
         session.hooks["response"].append(self._hook)
 
     def _hook(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        body = response.request.body
-        self.bytes += len(body or b"") + len(response.content)
+        size = len(response.request.body or b"") + len(response.content)
+        with self._lock:  # the client's workers answer in parallel
+            self.bytes += size
 
 
 @contextlib.contextmanager
