@@ -26,7 +26,8 @@ from speckle import SpeckleApiClient
 HOST = "http://speckle.test"
 GRAPHQL_URL = f"{HOST}/graphql"
 V1_INFO_URL = f"{HOST}/api/v1/"
-SCHEMA_PATH = Path("/work/shared/reference/v2-graphql/server-subset.graphql")
+#: Copy of shared/reference/v2-graphql/server-subset.graphql (the schema excerpt of newer servers).
+SCHEMA_PATH = Path(__file__).parent / "data" / "server-subset.graphql"
 #: A v2 personal access token (opaque, not a JWT).
 PAT = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5"
 
