@@ -53,8 +53,10 @@ def check_document(schema: graphql.GraphQLSchema, body: dict[str, Any]) -> tuple
     operations = [d for d in document.definitions if isinstance(d, graphql.OperationDefinitionNode)]
     assert len(operations) == 1, "send exactly one operation per request"
     operation = operations[0]
-    coerced = get_variable_values(schema, operation.variable_definitions or (), body.get("variables") or {})
-    assert isinstance(coerced, dict), f"variables rejected by the schema: {coerced}"
+    result = get_variable_values(schema, operation.variable_definitions or (), body.get("variables") or {})
+    assert not isinstance(result, list), f"variables rejected by the schema: {result}"
+    coerced = getattr(result, "coerced", result)  # graphql-core 3.3 wraps the values, 3.2 does not
+    assert isinstance(coerced, dict), f"variables rejected by the schema: {result}"
     field = operation.selection_set.selections[0]
     assert isinstance(field, graphql.FieldNode)
     return field.name.value, coerced
