@@ -331,7 +331,7 @@ class Transport:
                 self._backoff(attempt, response.headers.get("Retry-After"), method, url, str(response.status_code))
                 continue
             return self._decode(method, url, response)
-        raise AssertionError("unreachable")  # pragma: no cover
+        raise RuntimeError("unreachable: every attempt returns, retries or raises")  # pragma: no cover
 
     def _backoff(self, attempt: int, retry_after: str | None, method: str, url: str, why: str) -> None:
         delay = min(self.backoff_max, self.backoff_factor * (2**attempt))

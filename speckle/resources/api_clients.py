@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from speckle.base.resource import CRUDMixin, as_payload
-from speckle.errors import SpeckleInputError
+from speckle.base.resource import CRUDMixin
 from speckle.models.resources import ApiClient
 
 __all__ = ["Resource", "ApiClient"]
@@ -49,7 +48,4 @@ class Resource(CRUDMixin):
         Returns:
             ApiClient -- The instance created on the Speckle Server
         """
-        payload = as_payload(data)
-        if not isinstance(payload, dict):
-            raise SpeckleInputError("data must be a dict describing one API client")
-        return self._one(self._request("POST", self.path, json_body=payload))
+        return super().create(data)

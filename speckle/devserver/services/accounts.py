@@ -119,6 +119,11 @@ def update_profile(call: Call) -> Document:
     if body.get("email"):
         user["email"] = str(body["email"]).lower()
         _valid_email(user["email"], prefix=False)
+    return _save_profile(call, user)
+
+
+def _save_profile(call: Call, user: Document) -> Document:
+    """Store an edited user; an email another user has is a duplicate-key error."""
     try:
         call.store.save("users", touch(user))
     except DuplicateKey as exc:
@@ -160,11 +165,7 @@ def admin_update_user(call: Call) -> Document:
         user[key] = body[key]
     user["email"] = str(user["email"]).lower()
     _valid_email(user["email"], prefix=False)
-    try:
-        call.store.save("users", touch(user))
-    except DuplicateKey as exc:
-        raise SpeckleError(_duplicate_text(user["email"]), "MongoError") from exc
-    return {"success": True, "message": "User profile updated."}
+    return _save_profile(call, user)
 
 
 @route("POST", "/accounts/search", auth=Auth.MANDATORY)
