@@ -38,7 +38,8 @@ def create_comment(call: Call) -> Document:
     rtype, rid = call.params["resourceType"], call.params["resourceId"]
     collection, kind, target = resolve_resource(call, rtype, rid)
     check(call.user, "comment", target, kind)
-    assert target is not None
+    if target is None:  # check() refuses a missing resource already; this narrows the type
+        raise SpeckleError("Resource not found.")
     if kind == "user":
         raise type_error("push", "undefined")
     comment = models.new_document(
@@ -59,7 +60,8 @@ def list_resource_comments(call: Call) -> Document:
     """The comments of a readable resource."""
     _, kind, target = resolve_resource(call, call.params["resourceType"], call.params["resourceId"])
     check(call.user, "read", target, kind)
-    assert target is not None
+    if target is None:  # check() refuses a missing resource already; this narrows the type
+        raise SpeckleError("Resource not found.")
     if kind == "user":
         return {"success": True}
     wanted = [c for c in target.get("comments") or [] if isinstance(c, str)]
