@@ -28,6 +28,9 @@ setup(
         "PyJWT>=2.8,<3",
         # fast JSON for the local server and bulk transfers
         "orjson>=3.8,<4",
+        # object fingerprints of bulk transfers: MessagePack (JSON's data model, binary floats) + XXH3
+        "ormsgpack>=1.7,<2",
+        "xxhash>=3.0,<4",
         # progress bars in the command line
         "tqdm>=4.66,<5",
     ],

@@ -22,7 +22,8 @@ Python memory, for:
   decoded and the stream created (a second data set of the same shape, so the server's
   de-duplication does not make it cheaper); for receive, the stream read and every answer's
   JSON decoded;
-* ``resend``   -- (d) ``client.send`` of the unchanged model again.
+* ``resend``   -- (d) ``client.send`` of the unchanged model again (and, for information, of
+  the model with 1% of its objects changed).
 
 Every received object is checked against what was sent (same hash, same position).
 """
@@ -270,9 +271,22 @@ def run(args: argparse.Namespace, url: str) -> list[Row]:
     with measure(counter) as m:
         again = client.send(model, stream_id=sent.stream_id)
     rows.append(Row("send", "(d) re-send unchanged", n, m["seconds"], m["cpu"], m["wire"],
-                    note=f"{again.uploaded} uploaded; {100 * m['seconds'] / first_send:.1f}% of first send"))
+                    note=f"{again.uploaded} uploaded; stream {'unchanged' if again.stream_unchanged else 'written'}; "
+                         f"{100 * m['seconds'] / first_send:.1f}% of first send"))
     if again.object_ids != sent.object_ids:
         raise SystemExit("re-send gave different ids")
+
+    # re-send with 1% of the objects changed (every 100th gets a new property)
+    edited = [{**o, "properties": {**o["properties"], "edited": True}} if i % 100 == 0 else o
+              for i, o in enumerate(model)]
+    with measure(counter) as m:
+        third = client.send(edited, stream_id=sent.stream_id)
+    rows.append(Row("send", "re-send, 1% changed", n, m["seconds"], m["cpu"], m["wire"],
+                    note=f"{third.uploaded:,} uploaded; {100 * m['seconds'] / first_send:.1f}% of first send"))
+    changed = [i for i, (a, b) in enumerate(zip(third.object_ids, sent.object_ids, strict=True)) if a != b]
+    if changed != list(range(0, n, 100)):
+        raise SystemExit("the 1% re-send did not replace exactly the changed objects")
+    del edited
 
     # (a) naive: one request per object, on a subsample of fresh objects
     sample = make_objects(args.naive_sample, seed=3)

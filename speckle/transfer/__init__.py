@@ -21,7 +21,7 @@ from speckle.transfer.batching import (
     post_objects,
 )
 from speckle.transfer.cache import SentObjectCache
-from speckle.transfer.encoding import encode_object, hash_object, object_hash
+from speckle.transfer.encoding import encode_object, hash_object, object_fingerprint, object_hash
 from speckle.transport import DEFAULT_GZIP_THRESHOLD
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "encode_object",
     "fetch_objects",
     "hash_object",
+    "object_fingerprint",
     "object_hash",
     "plan_batches",
     "post_objects",

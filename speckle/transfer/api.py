@@ -3,26 +3,30 @@
 What :func:`send` puts on the wire for each object is the object's compact JSON (keys in the
 caller's order) plus its content ``hash`` (see :func:`~speckle.transfer.hash_object`); a ``hash`` the
 object already carried is replaced, nothing else is added or dropped, and the caller's dicts and
-models are never modified. Objects whose hash this user already sent to this server (according
-to the :class:`~speckle.transfer.SentObjectCache`) are not uploaded again; placeholders
-(``{"type": "Placeholder", "_id": ...}``) and bare id strings are passed through.
+models are never modified. Objects this user already sent to this server (according to the
+:class:`~speckle.transfer.SentObjectCache`, which knows them by fingerprint) are not uploaded
+again; placeholders (``{"type": "Placeholder", "_id": ...}``) and bare id strings are passed
+through. A stream that already holds exactly what :func:`send` would write is not written again.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import xxhash
+
 from speckle.base.resource import as_payload, check_id
-from speckle.errors import PayloadTooLargeError, SpeckleInputError, SpeckleResponseError
+from speckle.errors import PayloadTooLargeError, SpeckleError, SpeckleInputError, SpeckleResponseError
 from speckle.models.objects import DENIED_OBJECT_TEXT, DeniedObject, SpeckleObject, parse_object
 from speckle.models.resources import Stream
 from speckle.transfer.batching import Progress, TransferOptions, Uploader, WorkQueue, fetch_objects, plan_batches
 from speckle.transfer.cache import SentObjectCache
-from speckle.transfer.encoding import as_object, encode_object, hash_object
+from speckle.transfer.encoding import as_object, canonical_many, encode_object, fingerprints, seal
 
 if TYPE_CHECKING:
     from speckle.client import SpeckleApiClient
@@ -34,6 +38,8 @@ logger = logging.getLogger("speckle.transfer")
 #: Objects hashed and looked up in the sent-object record at a time (small, so that uploads
 #: start early and run while the next window is hashed).
 _WINDOW = 5000
+#: Stream keys a ``fields`` projection selects exactly (no paths, no separators).
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -46,6 +52,8 @@ class SendResult:
         uploaded {int} -- objects sent to the server
         reused {int} -- objects not sent because the server already had them (sent-object record)
         seconds {float} -- wall-clock time of the whole operation
+        stream_unchanged {bool} -- the stream already held exactly this content, so it was not
+            written again (its ``updatedAt`` is unchanged)
     """
 
     stream_id: str | None
@@ -53,6 +61,7 @@ class SendResult:
     uploaded: int = 0
     reused: int = 0
     seconds: float = 0.0
+    stream_unchanged: bool = False
 
     @property
     def object_ids(self) -> list[str]:
@@ -62,7 +71,8 @@ class SendResult:
     def __repr__(self) -> str:
         return (
             f"<SendResult stream_id={self.stream_id!r} objects={len(self.placeholders)} "
-            f"uploaded={self.uploaded} reused={self.reused} seconds={self.seconds:.2f}>"
+            f"uploaded={self.uploaded} reused={self.reused} seconds={self.seconds:.2f}"
+            f"{' stream_unchanged=True' if self.stream_unchanged else ''}>"
         )
 
 
@@ -107,6 +117,21 @@ def _placeholder_id(item: Any) -> str | None:
     if isinstance(item, SpeckleObject) and item.is_placeholder and item.id:
         return item.id
     return None
+
+
+def _as_dicts(objects: Sequence[Any], indexes: list[int], placeholders: list[Any]) -> tuple[list[int], list[Any]]:
+    """The objects at ``indexes`` as dicts; id strings and placeholder models go to ``placeholders``."""
+    kept: list[int] = []
+    items: list[Any] = []
+    for index in indexes:
+        item = objects[index]
+        known = None if type(item) is dict else _placeholder_id(item)
+        if known is None:
+            kept.append(index)
+            items.append(as_object(item))
+        else:
+            placeholders[index] = {"type": "Placeholder", "_id": known}
+    return kept, items
 
 
 def _cache_scope(client: SpeckleApiClient) -> str:
@@ -155,44 +180,37 @@ def send_objects(
     too_large: int | None = None
     with WorkQueue(opts.max_workers, total, progress) as queue:
         for first in range(0, total, _WINDOW):
-            indexes: list[int] = []
-            hashes: list[str] = []
-            encoded: list[bytes] = []
+            stop = min(total, first + _WINDOW)
+            indexes = list(range(first, stop))
+            items = objects[first:stop] if type(objects) is list else [objects[i] for i in indexes]
             passed = 0
-            for index in range(first, min(total, first + _WINDOW)):
-                item = objects[index]
-                if type(item) is dict and item.get("type") != "Placeholder":  # the common case, first
-                    digest, wire = hash_object(item)
+            if set(map(type, items)) != {dict}:  # models, mappings, id strings: made dicts first
+                indexes, items = _as_dicts(objects, indexes, placeholders)
+                passed = stop - first - len(indexes)
+            keys = fingerprints(items)
+            known_ids = cache.find(scope, keys) if cache is not None else [None] * len(keys)
+            keep = []
+            for position, (index, object_id) in enumerate(zip(indexes, known_ids, strict=True)):
+                if object_id is not None:
+                    placeholders[index] = {"type": "Placeholder", "_id": object_id}
+                elif items[position].get("type") == "Placeholder":
+                    placeholders[index] = {"type": "Placeholder", "_id": _placeholder_id(items[position])}
                 else:
-                    known = _placeholder_id(item)
-                    if known is not None:
-                        placeholders[index] = {"type": "Placeholder", "_id": known}
-                        passed += 1
-                        continue
-                    digest, wire = hash_object(as_object(item))
-                indexes.append(index)
-                hashes.append(digest)
-                encoded.append(wire)
-            found = cache.lookup(scope, hashes) if cache is not None and hashes else {}
-            if found:
-                keep = []
-                for position, digest in enumerate(hashes):
-                    object_id = found.get(digest)
-                    if object_id is None:
-                        keep.append(position)
-                    else:
-                        placeholders[indexes[position]] = {"type": "Placeholder", "_id": object_id}
-                reused += len(hashes) - len(keep)
-                passed += len(hashes) - len(keep)
+                    keep.append(position)
+            if len(keep) < len(keys):
+                reused += sum(object_id is not None for object_id in known_ids)
+                passed += len(keys) - len(keep)
                 indexes = [indexes[p] for p in keep]
-                hashes = [hashes[p] for p in keep]
-                encoded = [encoded[p] for p in keep]
+                keys = [keys[p] for p in keep]
+                items = [items[p] for p in keep]
             queue.advance(passed)
-            if not encoded:
+            if not items:
                 continue
+            encoded = [seal(text)[1] for text in canonical_many(items)]
+            del items
             results: list[Any] = [None] * len(encoded)
             uploader = Uploader(
-                client.transport, "/objects", encoded, results, _recorder(cache, scope, hashes, results)
+                client.transport, "/objects", encoded, results, _recorder(cache, scope, keys, results)
             )
             uploader.too_large = too_large
             for start, end in plan_batches([len(e) for e in encoded], opts.batch_bytes, opts.batch_count):
@@ -209,7 +227,7 @@ def send_objects(
 
 
 def _recorder(
-    cache: SentObjectCache | None, scope: str, hashes: list[str], results: list[Any]
+    cache: SentObjectCache | None, scope: str, keys: list[str], results: list[Any]
 ) -> Callable[[int, int], None]:
     """Check the placeholders of each saved range and record them (while other ranges upload)."""
 
@@ -219,7 +237,7 @@ def _recorder(
             if not isinstance(answer, Mapping) or not isinstance(answer.get("_id"), str):
                 raise SpeckleResponseError(f"the server gave an object no id: {answer!r}")
         if cache is not None:
-            cache.record(scope, zip(hashes[start:end], (r["_id"] for r in results[start:end]), strict=True))
+            cache.record(scope, zip(keys[start:end], (r["_id"] for r in results[start:end]), strict=True))
 
     return saved
 
@@ -267,22 +285,95 @@ def send(
     if layers is not None:
         body["layers"] = as_payload(list(layers), "layer")
     body["objects"] = result.placeholders
-    data = encode_object(body)
-    try:
-        stream_id = _save_stream(client, stream_id, data)
-    except PayloadTooLargeError as exc:
-        exc.message = (
-            f"the objects were saved, but the stream's list of {len(result.placeholders)} placeholders "
-            f"({len(data)} bytes of JSON) is larger than the server accepts: split the model into several "
-            f"streams ({exc.message})"
-        )
-        exc.args = (exc.message,)
-        raise
+    cache = client.transfer_cache if use_cache else None
+    scope = _cache_scope(client)
+    values = _field_fingerprints(body)
+    if stream_id is not None and cache is not None and _stream_holds(client, cache, scope, stream_id, values):
+        result.stream_unchanged = True
+    else:
+        data = encode_object(body)
+        try:
+            stream_id = _save_stream(client, stream_id, data)
+        except PayloadTooLargeError as exc:
+            exc.message = (
+                f"the objects were saved, but the stream's list of {len(result.placeholders)} placeholders "
+                f"({len(data)} bytes of JSON) is larger than the server accepts: split the model into several "
+                f"streams ({exc.message})"
+            )
+            exc.args = (exc.message,)
+            raise
+        if cache is not None:
+            _record_stream(client, cache, scope, stream_id, values, body)
     result.stream_id = stream_id
     result.seconds = time.perf_counter() - started
-    logger.info("sent %d objects to stream %s (%d uploaded, %d already on the server) in %.2fs",
-                len(result.placeholders), stream_id, result.uploaded, result.reused, result.seconds)
+    logger.info("sent %d objects to stream %s (%d uploaded, %d already on the server%s) in %.2fs",
+                len(result.placeholders), stream_id, result.uploaded, result.reused,
+                "; stream unchanged" if result.stream_unchanged else "", result.seconds)
     return result
+
+
+def _field_fingerprints(body: dict[str, Any]) -> dict[str, str]:
+    """A fingerprint of each field's value (the objects by their ids)."""
+    out = {}
+    for name, value in body.items():
+        text = encode_object([p["_id"] for p in value] if name == "objects" else value)
+        out[name] = xxhash.xxh3_128_hexdigest(text)
+    return out
+
+
+def _stream_holds(
+    client: SpeckleApiClient, cache: SentObjectCache, scope: str, stream_id: str, values: dict[str, str]
+) -> bool:
+    """True when the stream holds these values, as send wrote them last, and nobody wrote since.
+
+    The record says which values (by fingerprint) send wrote and the stream's ``updatedAt`` just
+    after; the server changes ``updatedAt`` on every write, so an equal one means no write since.
+    """
+    state = cache.stream_state(scope, stream_id)
+    if state is None or any(state[0].get(name) != key for name, key in values.items()):
+        return False
+    try:
+        answer = client.transport.request("GET", f"/streams/{stream_id}", params=[("fields", "updatedAt")])
+    except SpeckleError as exc:  # the write that follows reports what is wrong
+        logger.debug("could not read stream %s before writing it: %s", stream_id, exc)
+        return False
+    resource = answer.get("resource") if isinstance(answer, dict) else None
+    return isinstance(resource, dict) and resource.get("updatedAt") == state[1]
+
+
+def _record_stream(
+    client: SpeckleApiClient,
+    cache: SentObjectCache,
+    scope: str,
+    stream_id: str,
+    values: dict[str, str],
+    body: dict[str, Any],
+) -> None:
+    """Read the stream back; record its ``updatedAt`` if it holds exactly what was written.
+
+    Reading back (rather than trusting the write) makes sure no other write came in between:
+    the stream's objects and every field sent must be as written, or nothing is recorded.
+    """
+    cache.forget_stream(scope, stream_id)
+    others = [name for name in body if name != "objects"]
+    if not all(_FIELD_NAME.fullmatch(name) for name in others):
+        return  # a projection could not select these keys exactly
+    path = f"/streams/{stream_id}"
+    try:
+        answer = client.transport.request("GET", path, params=[("fields", ",".join(["objects", "updatedAt", *others]))])
+    except SpeckleError as exc:
+        logger.debug("could not read stream %s back: %s", stream_id, exc)
+        return
+    resource = answer.get("resource") if isinstance(answer, dict) else None
+    if not isinstance(resource, dict) or not isinstance(resource.get("updatedAt"), str):
+        return
+    entries = resource.get("objects")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        return
+    resource["objects"] = [{"_id": e.get("_id")} for e in entries]
+    if _field_fingerprints({name: resource.get(name) for name in body}) != values:
+        return
+    cache.record_stream(scope, stream_id, values, resource["updatedAt"])
 
 
 def _save_stream(client: SpeckleApiClient, stream_id: str | None, data: bytes) -> str:

@@ -1,10 +1,13 @@
-"""The local record of objects already sent to servers (hash -> object id), in SQLite.
+"""The local record of objects already sent to servers (fingerprint -> object id), in SQLite.
 
-``client.send`` looks every object's content hash up here before uploading: an object this
-user already sent to this server is referenced by its id and not uploaded again. The record is
-a SQLite file in :func:`speckle.config.config_dir` (``sent-objects.sqlite3``), shared by every
-client and process of the user, and bounded: past ``max_entries`` the least recently used
-entries are forgotten.
+``client.send`` looks every object's fingerprint (see :func:`~speckle.transfer.fingerprint`) up
+here before uploading: an object this user already sent to this server is referenced by its id
+and not uploaded again. The record also keeps, for each stream ``send`` wrote, fingerprints of
+the fields it wrote and the stream's ``updatedAt`` afterwards, so that writing the same content
+again can be skipped. The record is a SQLite file in :func:`speckle.config.config_dir`
+(``sent-objects.sqlite3``), shared by every client and process of the user, and bounded: past
+``max_entries`` objects (or :data:`STREAMS_KEPT` streams) the least recently used entries are
+forgotten.
 
 Entries are scoped by server URL *and* user id: a server that was reset (such as a local server
 kept in memory) has new user ids, so its stale entries are never used.
@@ -12,40 +15,56 @@ kept in memory) has new user ids, so its stale entries are never used.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from speckle.config import config_dir
 from speckle.errors import SpeckleInputError
 
-__all__ = ["SentObjectCache", "DEFAULT_CACHE_ENTRIES", "CACHE_FILE_NAME"]
+__all__ = ["SentObjectCache", "DEFAULT_CACHE_ENTRIES", "CACHE_FILE_NAME", "STREAMS_KEPT"]
 
 logger = logging.getLogger("speckle.transfer")
 
 #: Entries kept by default (about 150 bytes each on disk).
 DEFAULT_CACHE_ENTRIES = 2_000_000
 CACHE_FILE_NAME = "sent-objects.sqlite3"
+#: Streams whose last written state is kept (the least recently written go first).
+STREAMS_KEPT = 10_000
 #: Hits older than this many seconds get their "last used" time refreshed.
 _TOUCH_AFTER = 3600
 #: Host parameters per statement (SQLite's historic limit is 999).
 _CHUNK = 900
 
-_SCHEMA = """
+#: The layout of the file; files of an older layout are emptied (it is only a cache).
+_VERSION = 2
+_OLD_TABLES = """
 DROP TABLE IF EXISTS sent_objects;
+DROP TABLE IF EXISTS sent;
+"""
+_SCHEMA = """
 CREATE TABLE IF NOT EXISTS scopes (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE
 );
 CREATE TABLE IF NOT EXISTS sent (
     scope INTEGER NOT NULL,
-    hash TEXT NOT NULL,
+    key TEXT NOT NULL,
     object_id TEXT NOT NULL,
     used INTEGER NOT NULL,
-    PRIMARY KEY (scope, hash)
+    PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS streams (
+    scope INTEGER NOT NULL,
+    stream_id TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    used INTEGER NOT NULL,
+    PRIMARY KEY (scope, stream_id)
 ) WITHOUT ROWID;
 """
 #: After trimming, a large record keeps this share of ``max_entries`` (so trims are rare).
@@ -53,7 +72,10 @@ _TRIM_TO = 0.9
 
 
 class SentObjectCache:
-    """A bounded record of ``(scope, hash) -> object id`` in a SQLite file.
+    """A bounded record of ``(scope, fingerprint) -> object id`` in a SQLite file.
+
+    Keys are any strings; ``client.send`` uses object fingerprints
+    (:func:`~speckle.transfer.object_fingerprint`).
 
     Keyword Arguments:
         path {str|Path} -- the SQLite file, or ``":memory:"`` (default: {config_dir()/sent-objects.sqlite3})
@@ -71,11 +93,17 @@ class SentObjectCache:
             Path(self.path).chmod(0o600)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        if version != _VERSION:
+            self._db.executescript(_OLD_TABLES)
+            self._db.execute(f"PRAGMA user_version = {_VERSION}")
         self._db.executescript(_SCHEMA)
-        #: write-through copy of what this process looked up or recorded:
-        #: scope -> {hash: (object id, last used)}
-        self._memo: dict[str, dict[str, tuple[str, int]]] = {}
+        #: write-through copy of what this process looked up or recorded: scope -> {key: object id};
+        #: every entry in it was marked as used in the file less than _TOUCH_AFTER seconds after
+        #: the memo was started (it is dropped when older, so that hits refresh the file again)
+        self._memo: dict[str, dict[str, str]] = {}
         self._memo_size = 0
+        self._memo_started = time.time()
         self._scope_ids: dict[str, int] = {}
         #: an upper bound of the rows in the file (re-counted only when it passes max_entries)
         self._rows_bound = self._count_rows()
@@ -92,87 +120,96 @@ class SentObjectCache:
     def _drop_memo(self, scope: str | None = None) -> None:
         if scope is None:
             self._memo = {}
+            self._memo_started = time.time()
         else:
             self._memo.pop(scope, None)
         self._memo_size = sum(len(memo) for memo in self._memo.values())
 
-    def _remember(self, scope: str, pairs: Iterable[tuple[str, tuple[str, int]]]) -> None:
+    def _remember(self, scope: str, pairs: Iterable[tuple[str, str]]) -> None:
         memo = self._memo.setdefault(scope, {})
         before = len(memo)
         memo.update(pairs)
         self._memo_size += len(memo) - before
         if self._memo_size > self.max_entries:  # keep memory bounded like the file
-            self._memo = {}
-            self._memo_size = 0
+            self._drop_memo()
 
     @staticmethod
     def scope(server_url: str, user_id: str | None) -> str:
         """The key of one server and user: ``<server url>#<user id>``."""
         return f"{server_url.rstrip('/')}#{user_id or 'anonymous'}"
 
-    def lookup(self, scope: str, hashes: Iterable[str]) -> dict[str, str]:
-        """The recorded object ids of the hashes that were sent before.
+    def lookup(self, scope: str, keys: Iterable[str]) -> dict[str, str]:
+        """The recorded object ids of the keys that were sent before.
 
         Arguments:
             scope {str} -- the server and user (:meth:`scope`)
-            hashes {list} -- content hashes
+            keys {list} -- object fingerprints
 
         Returns:
-            dict -- ``{hash: object id}`` for the known hashes only
+            dict -- ``{key: object id}`` for the known keys only
         """
-        found: dict[str, str] = {}
-        stale: list[str] = []
-        now = int(time.time())
+        wanted = list(dict.fromkeys(keys))
+        return {key: object_id for key, object_id in zip(wanted, self.find(scope, wanted)) if object_id is not None}
+
+    def find(self, scope: str, keys: Sequence[str]) -> list[str | None]:
+        """The recorded object id of each key, or None for keys never recorded (same order).
+
+        Hits are marked as used (at most once an hour per entry and process), so the least
+        recently used entries are the first forgotten.
+
+        Arguments:
+            scope {str} -- the server and user (:meth:`scope`)
+            keys {list} -- object fingerprints
+
+        Returns:
+            list -- object ids and Nones, one per key
+        """
         with self._lock:
-            memo = self._memo.get(scope, {})
-            wanted = []
-            for digest in dict.fromkeys(hashes):
-                known = memo.get(digest)
-                if known is None:
-                    wanted.append(digest)
-                else:
-                    found[digest] = known[0]
-                    if known[1] < now - _TOUCH_AFTER:
-                        stale.append(digest)
-            fresh: list[tuple[str, tuple[str, int]]] = []
+            if time.time() - self._memo_started > _TOUCH_AFTER:
+                self._drop_memo()
+            memo = self._memo.get(scope)
+            found = [memo.get(key) for key in keys] if memo else [None] * len(keys)
+            if None not in found:
+                return found
+            wanted = list(dict.fromkeys(key for key, hit in zip(keys, found) if hit is None))
+            now = int(time.time())
+            scope_id = self._scope_id(scope)
+            loaded: dict[str, str] = {}
+            stale: list[tuple[int, int, str]] = []
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
-                    f"SELECT hash, object_id, used FROM sent WHERE scope = ? AND hash IN ({marks})",
-                    (self._scope_id(scope), *chunk),
+                    f"SELECT key, object_id, used FROM sent WHERE scope = ? AND key IN ({marks})", (scope_id, *chunk)
                 )
-                for digest, object_id, used in rows:
-                    found[digest] = object_id
-                    fresh.append((digest, (object_id, used)))
+                for key, object_id, used in rows:
+                    loaded[key] = object_id
                     if used < now - _TOUCH_AFTER:
-                        stale.append(digest)
-            self._remember(scope, fresh)
+                        stale.append((now, scope_id, key))
             if stale:
-                self._db.executemany(
-                    "UPDATE sent SET used = ? WHERE scope = ? AND hash = ?",
-                    [(now, self._scope_id(scope), digest) for digest in stale],
-                )
-                self._remember(scope, ((digest, (found[digest], now)) for digest in stale))
-        return found
+                self._db.executemany("UPDATE sent SET used = ? WHERE scope = ? AND key = ?", stale)
+            if not loaded:
+                return found
+            self._remember(scope, loaded.items())
+        return [hit if hit is not None else loaded.get(key) for key, hit in zip(keys, found)]
 
     def record(self, scope: str, pairs: Iterable[tuple[str, str]]) -> None:
         """Remember that objects were saved on the server, then trim the record to its bound.
 
         Arguments:
             scope {str} -- the server and user (:meth:`scope`)
-            pairs {list} -- ``(hash, object id)`` pairs
+            pairs {list} -- ``(key, object id)`` pairs
         """
         now = int(time.time())
         with self._lock:
-            key = self._scope_id(scope)
-            rows = [(key, digest, object_id, now) for digest, object_id in pairs]
+            scope_id = self._scope_id(scope)
+            rows = [(scope_id, key, object_id, now) for key, object_id in pairs]
             if not rows:
                 return
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO sent (scope, hash, object_id, used) VALUES (?, ?, ?, ?)", rows
+                    "INSERT OR REPLACE INTO sent (scope, key, object_id, used) VALUES (?, ?, ?, ?)", rows
                 )
                 self._rows_bound += len(rows)
                 self._trim()
@@ -180,7 +217,7 @@ class SentObjectCache:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._remember(scope, ((digest, (object_id, now)) for _, digest, object_id, _ in rows))
+            self._remember(scope, ((key, object_id) for _, key, object_id, _ in rows))
 
     def _count_rows(self) -> int:
         (count,) = self._db.execute("SELECT count(*) FROM sent").fetchone()
@@ -196,27 +233,28 @@ class SentObjectCache:
         if excess > 0:
             self._drop_memo()
             self._db.execute(
-                "DELETE FROM sent WHERE (scope, hash) IN (SELECT scope, hash FROM sent ORDER BY used LIMIT ?)",
+                "DELETE FROM sent WHERE (scope, key) IN (SELECT scope, key FROM sent ORDER BY used LIMIT ?)",
                 (excess,),
             )
             logger.debug("forgot %d old entries of the sent-object record", excess)
 
-    def forget(self, scope: str, hashes: Sequence[str] | None = None) -> None:
-        """Forget some hashes of a scope, or the whole scope.
+    def forget(self, scope: str, keys: Sequence[str] | None = None) -> None:
+        """Forget some keys of a scope, or the whole scope (its objects and streams).
 
         Arguments:
             scope {str} -- the server and user (:meth:`scope`)
 
         Keyword Arguments:
-            hashes {list} -- the hashes to forget; None forgets the whole scope (default: {None})
+            keys {list} -- the object fingerprints to forget; None forgets the whole scope (default: {None})
         """
         with self._lock:
             self._drop_memo(scope)
-            if hashes is None:
-                self._db.execute("DELETE FROM sent WHERE scope = ?", (self._scope_id(scope),))
+            scope_id = self._scope_id(scope)
+            if keys is None:
+                self._db.execute("DELETE FROM sent WHERE scope = ?", (scope_id,))
+                self._db.execute("DELETE FROM streams WHERE scope = ?", (scope_id,))
                 return
-            key = self._scope_id(scope)
-            self._db.executemany("DELETE FROM sent WHERE scope = ? AND hash = ?", [(key, digest) for digest in hashes])
+            self._db.executemany("DELETE FROM sent WHERE scope = ? AND key = ?", [(scope_id, key) for key in keys])
 
     def forget_ids(self, scope: str, object_ids: Iterable[str]) -> None:
         """Forget the entries of a scope that point at these object ids (e.g. deleted objects).
@@ -235,11 +273,68 @@ class SentObjectCache:
                     f"DELETE FROM sent WHERE scope = ? AND object_id IN ({marks})", (self._scope_id(scope), *chunk)
                 )
 
+    def stream_state(self, scope: str, stream_id: str) -> tuple[dict[str, str], str] | None:
+        """What ``send`` last wrote to a stream, if it was recorded.
+
+        Arguments:
+            scope {str} -- the server and user (:meth:`scope`)
+            stream_id {str} -- the stream's streamId
+
+        Returns:
+            tuple -- ``({field: fingerprint of its value}, the stream's updatedAt after the write)``, or None
+        """
+        with self._lock:
+            row = self._db.execute(
+                "SELECT fields, updated_at FROM streams WHERE scope = ? AND stream_id = ?",
+                (self._scope_id(scope), stream_id),
+            ).fetchone()
+        if not row:
+            return None
+        try:
+            fields = json.loads(row[0])
+        except ValueError:
+            return None
+        return (fields, row[1]) if isinstance(fields, dict) else None
+
+    def record_stream(self, scope: str, stream_id: str, fields: Mapping[str, str], updated_at: str) -> None:
+        """Remember that a stream holds these field values (by fingerprint) since ``updated_at``.
+
+        Arguments:
+            scope {str} -- the server and user (:meth:`scope`)
+            stream_id {str} -- the stream's streamId
+            fields {dict} -- ``{field: fingerprint of its value}`` for the fields written
+            updated_at {str} -- the stream's ``updatedAt`` as the server reported it after the write
+        """
+        with self._lock:
+            scope_id = self._scope_id(scope)
+            self._db.execute(
+                "INSERT OR REPLACE INTO streams (scope, stream_id, fields, updated_at, used) VALUES (?, ?, ?, ?, ?)",
+                (scope_id, stream_id, json.dumps(dict(fields)), updated_at, time.time_ns()),
+            )
+            self._db.execute(
+                "DELETE FROM streams WHERE (scope, stream_id) NOT IN "
+                "(SELECT scope, stream_id FROM streams ORDER BY used DESC LIMIT ?)",
+                (STREAMS_KEPT,),
+            )
+
+    def forget_stream(self, scope: str, stream_id: str) -> None:
+        """Forget what was written to a stream (its next ``send`` writes it whatever it holds).
+
+        Arguments:
+            scope {str} -- the server and user (:meth:`scope`)
+            stream_id {str} -- the stream's streamId
+        """
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM streams WHERE scope = ? AND stream_id = ?", (self._scope_id(scope), stream_id)
+            )
+
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:
             self._drop_memo()
             self._db.execute("DELETE FROM sent")
+            self._db.execute("DELETE FROM streams")
 
     def __len__(self) -> int:
         with self._lock:

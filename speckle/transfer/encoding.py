@@ -1,11 +1,23 @@
 """JSON encoding and content hashing of Speckle objects for bulk transfers.
 
-Every object is serialised once: :func:`hash_object` writes its compact JSON (keys in the
-order the caller gave them, non-ASCII kept, ``hash`` left out), hashes it with MD5 and appends
-the ``hash`` key to the same bytes, which are what goes on the wire. This is the rule v1 servers
-apply themselves to an object that comes without a hash (the MD5 of the JSON text as received),
-so the client and the server's de-duplication agree, and the hash is the same in every run, on
-every machine, for every equal object.
+Two digests identify an object:
+
+* its *fingerprint* (:func:`object_fingerprint`), the key of the record of objects already sent:
+  the XXH3-128 digest of the object's MessagePack serialisation (written by ``ormsgpack``:
+  binary floats, no text formatting, several times faster than writing JSON). Knowing that an
+  object was sent before costs about 1.5 µs per kilobyte of JSON, and no JSON at all.
+  MessagePack is restricted to JSON's data model here (dicts with string keys, lists, tuples,
+  strings, integers, floats, booleans, None): equal fingerprints mean equal JSON data, types
+  included (``1`` and ``1.0`` differ, as they do in JSON), so an equal fingerprint always gives
+  the right object id. Objects with anything else (models, other mappings, subclasses, dates)
+  are fingerprinted by their canonical JSON instead. No object with NaN or infinity is ever
+  recorded (it cannot be sent), so none is ever found in the record either;
+* for objects that must be uploaded, its content ``hash`` (:func:`seal`): :func:`canonical_json`
+  writes its compact JSON (keys in the order the caller gave them, non-ASCII kept, ``hash`` left
+  out), and the MD5 of those bytes is appended to them as the last key, which is what goes on the
+  wire. This is the rule v1 servers apply themselves to an object that comes without a hash (the
+  MD5 of the JSON text as received), so the client and the server's de-duplication agree, and
+  the hash is the same in every run, on every machine, for every equal object.
 
 Example::
 
@@ -23,16 +35,41 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+import ormsgpack
+import xxhash
 
 from speckle.errors import SpeckleInputError
 from speckle.models.base import SpeckleModel
 
-__all__ = ["HASH_KEY", "as_object", "encode_object", "hash_object", "object_hash", "join_array"]
+__all__ = [
+    "HASH_KEY",
+    "as_object",
+    "canonical_json",
+    "canonical_many",
+    "encode_object",
+    "fingerprints",
+    "hash_object",
+    "join_array",
+    "object_fingerprint",
+    "object_hash",
+    "seal",
+]
 
 #: The key the hash is stored under (the v1 object schema's ``hash``).
 HASH_KEY = "hash"
 
 _SORTED = orjson.OPT_SORT_KEYS
+#: MessagePack of JSON's data model only: anything else raises (and gets a JSON fingerprint)
+_PACK_OPTIONS = (
+    ormsgpack.OPT_PASSTHROUGH_BIG_INT
+    | ormsgpack.OPT_PASSTHROUGH_DATACLASS
+    | ormsgpack.OPT_PASSTHROUGH_DATETIME
+    | ormsgpack.OPT_PASSTHROUGH_ENUM
+    | ormsgpack.OPT_PASSTHROUGH_SUBCLASS
+    | ormsgpack.OPT_PASSTHROUGH_UUID
+)
+#: the scheme of the fingerprints (a new scheme never meets the keys of an old one)
+_SEED = xxhash.xxh64_intdigest(b"speckle object fingerprint: msgpack 1")
 
 
 def encode_object(obj: Any, *, sort_keys: bool = False) -> bytes:
@@ -113,10 +150,109 @@ def as_object(item: Any) -> dict[str, Any]:
     raise SpeckleInputError(f"an object must be a dict or a Speckle model, got {type(item).__name__}")
 
 
-def _content(obj: Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(obj, dict) and HASH_KEY not in obj:
-        return obj
-    return {key: value for key, value in obj.items() if key != HASH_KEY}
+def canonical_json(obj: Mapping[str, Any]) -> bytes:
+    """The compact JSON an object is hashed by: keys in the caller's order, ``hash`` left out.
+
+    Arguments:
+        obj {dict} -- the object (not modified)
+
+    Returns:
+        bytes -- the JSON text
+
+    Raises:
+        SpeckleInputError -- when the object cannot be represented in JSON
+    """
+    if type(obj) is dict and HASH_KEY not in obj:
+        return encode_object(obj)
+    return encode_object({key: value for key, value in obj.items() if key != HASH_KEY})
+
+
+def canonical_many(objs: list[dict[str, Any]]) -> list[bytes]:
+    """:func:`canonical_json` of many dicts, in order (fast for the common case of plain JSON data).
+
+    Arguments:
+        objs {list} -- dicts (not modified)
+
+    Returns:
+        list -- the JSON texts
+
+    Raises:
+        SpeckleInputError -- when an object cannot be represented in JSON
+    """
+    dumps = orjson.dumps
+    try:
+        if any(HASH_KEY in obj for obj in objs):
+            raise TypeError
+        out = [dumps(obj, default=_default) for obj in objs]
+    except TypeError:  # an object with a hash, or data orjson cannot write: one by one
+        return [canonical_json(obj) for obj in objs]
+    # orjson writes NaN and infinities as null: the objects that have a null are checked
+    for position in [p for p, text in enumerate(out) if b"null" in text]:
+        if not _finite(objs[position]):
+            out[position] = canonical_json(objs[position])  # raises SpeckleInputError
+    return out
+
+
+def _json_fingerprint(obj: Mapping[str, Any]) -> str:
+    return "j" + xxhash.xxh3_128_hexdigest(canonical_json(obj))
+
+
+def object_fingerprint(obj: Mapping[str, Any]) -> str:
+    """The key of an object in the sent-object record (see the module's description).
+
+    Arguments:
+        obj {dict} -- the object (not modified; a ``hash`` key is left out)
+
+    Returns:
+        str -- hexadecimal digits
+
+    Raises:
+        SpeckleInputError -- when the object cannot be represented in JSON
+    """
+    content = obj if type(obj) is dict and HASH_KEY not in obj else {k: v for k, v in obj.items() if k != HASH_KEY}
+    try:
+        data = ormsgpack.packb(content, option=_PACK_OPTIONS)
+    except (TypeError, ValueError):  # models, mappings, subclasses, dates, big integers...
+        return _json_fingerprint(content)
+    return xxhash.xxh3_128_hexdigest(data, _SEED)
+
+
+def fingerprints(objs: list[dict[str, Any]]) -> list[str]:
+    """:func:`object_fingerprint` of many objects, in order.
+
+    Arguments:
+        objs {list} -- dicts (not modified)
+
+    Returns:
+        list -- the fingerprints
+
+    Raises:
+        SpeckleInputError -- when an object cannot be represented in JSON
+    """
+    pack, digest, options, seed = ormsgpack.packb, xxhash.xxh3_128_hexdigest, _PACK_OPTIONS, _SEED
+    try:
+        if any(HASH_KEY in obj for obj in objs):
+            raise ValueError
+        return [digest(pack(obj, option=options), seed) for obj in objs]
+    except (TypeError, ValueError):
+        return [object_fingerprint(obj) for obj in objs]
+
+
+def seal(canonical: bytes) -> tuple[str, bytes]:
+    """The content hash of an object and the JSON to send for it, from its canonical JSON.
+
+    The hash is the MD5 hex digest of ``canonical``; the JSON to send is the same text with
+    ``"hash": <digest>`` added as the last key.
+
+    Arguments:
+        canonical {bytes} -- what :func:`canonical_json` gave
+
+    Returns:
+        tuple -- ``(hash, json_bytes)``
+    """
+    digest = hashlib.md5(canonical, usedforsecurity=False).hexdigest()
+    sep = b"," if len(canonical) > 2 else b""
+    return digest, b"".join((canonical[:-1], sep, b'"hash":"', digest.encode("ascii"), b'"}'))
 
 
 def hash_object(obj: Mapping[str, Any]) -> tuple[str, bytes]:
@@ -136,10 +272,7 @@ def hash_object(obj: Mapping[str, Any]) -> tuple[str, bytes]:
     Raises:
         SpeckleInputError -- when the object cannot be represented in JSON
     """
-    canonical = encode_object(_content(obj))
-    digest = hashlib.md5(canonical, usedforsecurity=False).hexdigest()
-    sep = b"," if len(canonical) > 2 else b""
-    return digest, b"".join((canonical[:-1], sep, b'"hash":"', digest.encode("ascii"), b'"}'))
+    return seal(canonical_json(obj))
 
 
 def object_hash(obj: Mapping[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,59 @@ def test_default_file_is_in_the_config_folder(config_dir: Path) -> None:
     cache = SentObjectCache()
     assert Path(cache.path).parent == config_dir
     assert (Path(cache.path).stat().st_mode & 0o777) == 0o600
+
+
+def test_find_gives_one_answer_per_key_in_order_from_memory_and_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "sent.sqlite3"
+    SentObjectCache(path).record("s", [("a", "id-a"), ("b", "id-b")])
+    cache = SentObjectCache(path)  # a new process: nothing in memory yet
+    assert cache.find("s", ["b", "x", "a", "b"]) == ["id-b", None, "id-a", "id-b"]
+    cache.record("s", [("x", "id-x")])
+    assert cache.find("s", ["x", "a"]) == ["id-x", "id-a"]
+    assert cache.find("other", ["a"]) == [None]
+
+
+def test_streams_written_are_remembered_per_scope_until_forgotten(tmp_path: Path) -> None:
+    path = tmp_path / "sent.sqlite3"
+    cache = SentObjectCache(path)
+    cache.record_stream("s", "abc", {"objects": "k1", "name": "k2"}, "2026-01-01T00:00:00.000Z")
+    assert cache.stream_state("s", "abc") == ({"objects": "k1", "name": "k2"}, "2026-01-01T00:00:00.000Z")
+    assert cache.stream_state("other", "abc") is None and cache.stream_state("s", "xyz") is None
+    cache.close()
+    reopened = SentObjectCache(path)
+    assert reopened.stream_state("s", "abc") == ({"objects": "k1", "name": "k2"}, "2026-01-01T00:00:00.000Z")
+    reopened.forget_stream("s", "abc")
+    assert reopened.stream_state("s", "abc") is None
+    reopened.record_stream("s", "abc", {"objects": "k"}, "t")
+    reopened.record("s", [("h", "id")])
+    reopened.forget("s")  # a whole scope: objects and streams
+    assert reopened.stream_state("s", "abc") is None and reopened.find("s", ["h"]) == [None]
+    reopened.record_stream("s", "abc", {"objects": "k"}, "t")
+    reopened.clear()
+    assert reopened.stream_state("s", "abc") is None
+
+
+def test_the_streams_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_module, "STREAMS_KEPT", 3)
+    cache = SentObjectCache(":memory:")
+    for i in range(5):
+        cache.record_stream("s", f"stream{i}", {"objects": "k"}, "t")
+    assert [cache.stream_state("s", f"stream{i}") is not None for i in range(5)] == [False, False, True, True, True]
+
+
+def test_a_record_of_an_older_layout_is_emptied_and_used(tmp_path: Path) -> None:
+    path = tmp_path / "sent.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE scopes (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+        "CREATE TABLE sent (scope INTEGER NOT NULL, hash TEXT NOT NULL, object_id TEXT NOT NULL,"
+        " used INTEGER NOT NULL, PRIMARY KEY (scope, hash)) WITHOUT ROWID;"
+        "INSERT INTO scopes VALUES (1, 's'); INSERT INTO sent VALUES (1, 'md5', 'id', 1);"
+    )
+    old.commit()
+    old.close()
+    cache = SentObjectCache(path)
+    assert len(cache) == 0  # its keys were MD5 hashes, not fingerprints: forgotten
+    cache.record("s", [("k", "id")])
+    cache.close()
+    assert SentObjectCache(path).find("s", ["k"]) == ["id"]  # the new layout is kept on reopening

@@ -13,7 +13,8 @@ import pytest
 
 from speckle.errors import SpeckleInputError
 from speckle.models.objects import Point
-from speckle.transfer import encode_object, hash_object, object_hash
+from speckle.transfer import encode_object, hash_object, object_fingerprint, object_hash
+from speckle.transfer.encoding import fingerprints
 
 
 def test_hash_is_md5_of_the_json_as_sent_without_the_hash_key() -> None:
@@ -82,3 +83,60 @@ def test_nested_models_are_serialised_and_nan_is_refused() -> None:
         with pytest.raises(SpeckleInputError):
             hash_object({"type": "Point", "value": [bad]})
     assert json.loads(encode_object({"a": None, "big": 2**70})) == {"a": None, "big": 2**70}
+
+
+# -- fingerprints: the keys of the sent-object record ----------------------------------------------
+
+
+def test_fingerprints_are_equal_exactly_when_the_json_is() -> None:
+    base = {"type": "Line", "value": [0, 0.5, 1], "properties": {"a": None, "b": True, "ü": "é"}}
+    same = json.loads(json.dumps(base))
+    assert object_fingerprint(same) == object_fingerprint(base)
+    assert object_fingerprint({**base, "hash": "whatever"}) == object_fingerprint(base)  # the hash is left out
+    assert object_fingerprint({**base, "value": (0, 0.5, 1)}) == object_fingerprint(base)  # both JSON arrays
+    different = [
+        {**base, "value": [0, 0.5, 1.0000000000000002]},
+        {**base, "value": [0.0, 0.5, 1]},  # 0.0 and 0 are different JSON
+        {**base, "value": [-0.0, 0.5, 1]},
+        {**base, "properties": {"a": None, "b": 1, "ü": "é"}},  # true and 1 too
+        {**base, "properties": {"b": True, "a": None, "ü": "é"}},  # so is another key order
+        {**base, "properties": {"a": False, "b": True, "ü": "é"}},
+        {**base, "properties": {"a": "", "b": True, "ü": "é"}},
+        {"properties": base["properties"], "type": "Line", "value": [0, 0.5, 1]},
+    ]
+    assert len({object_fingerprint(o) for o in [base, *different]}) == len(different) + 1
+    for variant in different:
+        same_json = encode_object(variant) == encode_object(base)
+        assert (object_fingerprint(variant) == object_fingerprint(base)) == same_json
+
+
+def test_nan_never_shares_a_fingerprint_with_null() -> None:
+    # orjson writes NaN as null; the record must never give a NaN object the id of its null twin
+    assert object_fingerprint({"value": [math.nan]}) != object_fingerprint({"value": [None]})
+    assert object_fingerprint({"value": [math.inf]}) != object_fingerprint({"value": [None]})
+
+
+def test_data_outside_json_types_falls_back_to_the_json_fingerprint() -> None:
+    class Text(str):
+        pass
+
+    nested = {"type": "Abstract", "origin": Point(value=[1, 2, 3]), "name": Text("x"), "big": 2**70}
+    plain = {"type": "Abstract", "origin": Point(value=[1, 2, 3]).to_payload(), "name": "x", "big": 2**70}
+    assert object_fingerprint(nested) == object_fingerprint(plain)
+    assert fingerprints([nested, plain, {"hash": "h", **plain}]) == [object_fingerprint(plain)] * 3
+    with pytest.raises(SpeckleInputError):
+        object_fingerprint({"type": "Point", "value": {1, 2}})  # a set is no JSON
+
+
+def test_fingerprints_of_a_list_match_one_by_one_and_are_the_same_in_another_process() -> None:
+    objects = [{"type": "Point", "value": [i, i / 3, 1e-7]} for i in range(50)] + [{"hash": "x", "type": "Point"}]
+    assert fingerprints(objects) == [object_fingerprint(o) for o in objects]
+    assert len(set(fingerprints(objects))) == len(objects)
+    code = (
+        "import json,sys; from speckle.transfer import object_fingerprint; "
+        "print(object_fingerprint(json.loads(sys.argv[1])))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "54321"}
+    out = subprocess.run([sys.executable, "-c", code, json.dumps(objects[7])], capture_output=True, text=True,
+                         env=env, check=True)
+    assert out.stdout.strip() == object_fingerprint(objects[7])

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from speckle import SpeckleApiClient
-from speckle.errors import PayloadTooLargeError
-from speckle.transfer import object_hash
+from speckle.errors import PayloadTooLargeError, SpeckleInputError, SpeckleResponseError
+from speckle.models.objects import Point
+from speckle.transfer import object_fingerprint, object_hash
 
 from .conftest import geometry
 
@@ -94,7 +96,7 @@ def test_413_batches_are_split_against_a_real_server(small_body_server: Any, mak
     with pytest.raises(PayloadTooLargeError, match="objects were saved"):
         client.send(many)
     assert client.transfer_cache.lookup(client.transfer_cache.scope(client.server_url, client.me.id),
-                                        [object_hash(many[0])])
+                                        [object_fingerprint(many[0])])
 
 
 def test_gzip_bodies_are_accepted_and_count_inflated(small_body_server: Any, make_client: MakeClient) -> None:
@@ -116,3 +118,98 @@ def test_receive_keeps_duplicates_and_reports_missing(speckle_server: Any, make_
     assert received.objects[10] is received.objects[0]
     assert received.missing == [3, 11]
     assert client.send([objects[3]]).uploaded == 1  # the deleted object is forgotten, sent again
+
+
+def _updated_at(client: SpeckleApiClient, stream_id: str) -> str:
+    return client.streams.get(stream_id, {"fields": "updatedAt"}).updatedAt
+
+
+def test_a_stream_that_holds_the_model_already_is_not_written_again(speckle_server: Any,
+                                                                      make_client: MakeClient) -> None:
+    client = make_client(speckle_server)
+    objects = geometry(200, seed=6)
+    first = client.send(objects, name="Tower", description="v1")
+    stamp = _updated_at(client, first.stream_id)
+    again = client.send(objects, stream_id=first.stream_id)  # fields not given are left as they are
+    assert again.stream_unchanged and again.object_ids == first.object_ids
+    assert "stream_unchanged=True" in repr(again)
+    assert client.send(objects, stream_id=first.stream_id, name="Tower", description="v1").stream_unchanged
+    assert _updated_at(client, first.stream_id) == stamp
+
+    # a different value is written
+    renamed = client.send(objects, stream_id=first.stream_id, name="Tower 2")
+    assert not renamed.stream_unchanged and client.streams.get(first.stream_id).name == "Tower 2"
+
+    # so is the same model after anybody else wrote the stream
+    client.streams.update(first.stream_id, {"objects": first.placeholders[:3]})
+    restored = client.send(objects, stream_id=first.stream_id, name="Tower 2")
+    assert not restored.stream_unchanged
+    assert client.receive(first.stream_id, raw=True).objects[199]["_id"] == first.object_ids[199]
+    assert client.send(objects, stream_id=first.stream_id, name="Tower 2").stream_unchanged
+
+    # and always without the record
+    stamp = _updated_at(client, first.stream_id)
+    forced = client.send(objects, stream_id=first.stream_id, use_cache=False)
+    assert not forced.stream_unchanged and _updated_at(client, first.stream_id) != stamp
+
+
+def test_a_changed_model_rewrites_the_stream(speckle_server: Any, make_client: MakeClient) -> None:
+    client = make_client(speckle_server)
+    objects = geometry(40, seed=7)
+    first = client.send(objects, name="A")
+    changed = [*objects[:39], {"type": "Point", "value": [7, 7, 7]}]
+    second = client.send(changed, stream_id=first.stream_id)
+    assert not second.stream_unchanged and second.uploaded == 1
+    assert client.receive(first.stream_id, raw=True).objects[39]["value"] == [7, 7, 7]
+    back = client.send(objects, stream_id=first.stream_id)  # the old model again: objects reused, stream written
+    assert back.uploaded == 0 and not back.stream_unchanged
+    assert client.receive(first.stream_id, raw=True).objects[39]["_id"] == first.object_ids[39]
+
+
+def test_what_the_server_stores_differently_is_never_taken_as_unchanged(speckle_server: Any,
+                                                                          make_client: MakeClient) -> None:
+    client = make_client(speckle_server)
+    objects = geometry(10, seed=8)
+    # v1 servers show a made-up layer for a stream with no layers: the read-back differs from what was sent
+    first = client.send(objects, layers=[])
+    assert not client.send(objects, stream_id=first.stream_id, layers=[]).stream_unchanged
+    # a key a projection cannot select exactly is not recorded either
+    second = client.send(objects, **{"my.key": 1})
+    assert not client.send(objects, stream_id=second.stream_id, **{"my.key": 1}).stream_unchanged
+
+
+def test_an_object_with_nan_never_takes_the_id_of_its_null_twin(speckle_server: Any,
+                                                                   make_client: MakeClient) -> None:
+    client = make_client(speckle_server)
+    client.send([{"type": "Point", "value": [1.0, None, 2.0]}])
+    with pytest.raises(SpeckleInputError, match="JSON"):
+        client.send([{"type": "Point", "value": [1.0, math.nan, 2.0]}])
+
+
+def test_models_and_objects_with_a_hash_are_reused_too(speckle_server: Any, make_client: MakeClient) -> None:
+    client = make_client(speckle_server)
+    models = [Point(value=[i, 0, 0]) for i in range(5)]
+    first = client.send(models)
+    assert first.uploaded == 5
+    again = client.send([{**m.to_payload(), "hash": "stale"} for m in models])
+    assert again.uploaded == 0 and again.object_ids == first.object_ids
+
+
+def test_when_the_stream_cannot_be_checked_it_is_written(speckle_server: Any, make_client: MakeClient,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    client = make_client(speckle_server)
+    objects = geometry(5, seed=9)
+    first = client.send(objects, name="A")
+    real = client.transport.request
+    writes: list[str] = []
+
+    def flaky(method: str, path: str, **kwargs: Any) -> Any:
+        if method == "GET" and kwargs.get("params") == [("fields", "updatedAt")]:
+            raise SpeckleResponseError("garbage", status_code=200)
+        if method == "PUT":
+            writes.append(path)
+        return real(method, path, **kwargs)
+
+    monkeypatch.setattr(client.transport, "request", flaky)
+    again = client.send(objects, stream_id=first.stream_id, name="A")
+    assert not again.stream_unchanged and writes == [f"/streams/{first.stream_id}"]
