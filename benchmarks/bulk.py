@@ -287,6 +287,7 @@ def run(args: argparse.Namespace, url: str) -> list[Row]:
     if changed != list(range(0, n, 100)):
         raise SystemExit("the 1% re-send did not replace exactly the changed objects")
     del edited
+    client.send(model, stream_id=sent.stream_id)  # the stream holds the model again, for receive
 
     # (a) naive: one request per object, on a subsample of fresh objects
     sample = make_objects(args.naive_sample, seed=3)

@@ -42,7 +42,7 @@ class SpeckleApiClient(ClientBase):
         max_workers {int} -- parallel requests of bulk transfers (default: {0}, twice the CPUs, 2 to 8)
         batch_bytes {int} -- upper bound of one upload body, uncompressed (default: {4 MiB})
         batch_count {int} -- upper bound of objects per upload request (default: {5000})
-        fetch_count {int} -- ids per getbulk request of downloads (default: {1000})
+        fetch_count {int} -- ids per getbulk request of downloads (default: {500})
         sent_cache {SentObjectCache|str|bool} -- record of sent objects, a path, or False (default: {True})
         gzip_threshold {int|None|str} -- gzip bodies of at least this many bytes; ``'auto'``: 256 KiB,
             except for servers on this machine (127.0.0.1, localhost), where compressing only costs CPU

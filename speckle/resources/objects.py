@@ -99,7 +99,8 @@ class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
         return self._create_many(data, raw, progress)
 
     def _create_many(self, payload: Sequence[Any], raw: bool, progress: Progress | None) -> list[Any]:
-        encoded = [encode_object(as_object(item)) for item in payload]
+        # kept until sent: copied to exact-size buffers (orjson's own can be several times larger)
+        encoded = [bytes(memoryview(encode_object(as_object(item)))) for item in payload]
         saved = post_objects(
             self.session, encoded, options=self.transfer_options, progress=progress, path=self.path
         )

@@ -26,7 +26,7 @@ from speckle.models.objects import DENIED_OBJECT_TEXT, DeniedObject, SpeckleObje
 from speckle.models.resources import Stream
 from speckle.transfer.batching import Progress, TransferOptions, Uploader, WorkQueue, fetch_objects, plan_batches
 from speckle.transfer.cache import SentObjectCache
-from speckle.transfer.encoding import as_object, canonical_many, encode_object, fingerprints, seal
+from speckle.transfer.encoding import as_object, canonical_json, encode_object, fingerprints, seal
 
 if TYPE_CHECKING:
     from speckle.client import SpeckleApiClient
@@ -206,7 +206,8 @@ def send_objects(
             queue.advance(passed)
             if not items:
                 continue
-            encoded = [seal(text)[1] for text in canonical_many(items)]
+            # one object's JSON at a time: seal copies it to an exact-size buffer (orjson's are larger)
+            encoded = [seal(canonical_json(item))[1] for item in items]
             del items
             results: list[Any] = [None] * len(encoded)
             uploader = Uploader(

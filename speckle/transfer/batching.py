@@ -47,8 +47,9 @@ Progress = Callable[[int, int], Any]
 DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
 #: Objects per upload request.
 DEFAULT_BATCH_COUNT = 5000
-#: Ids per ``getbulk`` request.
-DEFAULT_FETCH_COUNT = 1000
+#: Ids per ``getbulk`` request: about 650 KB of answer, small enough that decoding one answer
+#: adds little to the peak memory of a receive, large enough to keep requests few.
+DEFAULT_FETCH_COUNT = 500
 
 
 def default_workers() -> int:
@@ -64,7 +65,7 @@ class TransferOptions:
         max_workers {int} -- requests in flight at once (default: twice the CPUs, 2 to 8)
         batch_bytes {int} -- upper bound of one upload body, uncompressed JSON bytes (default: 4 MiB)
         batch_count {int} -- upper bound of objects in one upload request (default: 5000)
-        fetch_count {int} -- ids per ``getbulk`` request (default: 1000)
+        fetch_count {int} -- ids per ``getbulk`` request (default: 500)
     """
 
     max_workers: int = 0
@@ -315,15 +316,20 @@ def gc_paused() -> Iterator[None]:
 _SHARED_KEYS = ("owner", "createdAt", "updatedAt", "type")
 
 
-def share_repeated_strings(items: list[Any], pool: dict[str, str]) -> None:
-    """Make equal strings under :data:`_SHARED_KEYS` one object (strings are immutable, so
-    nothing observable changes; a 100,000-object stream is ~25 MB smaller in memory)."""
-    for item in items:
+def share_repeated_strings(items: list[Any], pool: dict[str, str], ids: Sequence[str] | None = None) -> None:
+    """Make equal strings under :data:`_SHARED_KEYS` one object, and each ``_id`` the string
+    of ``ids`` it equals (the ids requested, in the same order; strings are immutable, so
+    nothing observable changes; a 100,000-object stream is ~30 MB smaller in memory)."""
+    for position, item in enumerate(items):
         if type(item) is dict:
             for key in _SHARED_KEYS:
                 value = item.get(key)
                 if type(value) is str:
                     item[key] = pool.setdefault(value, value)
+            if ids is not None:
+                wanted = ids[position]
+                if type(wanted) is str and item.get("_id") == wanted:
+                    item["_id"] = wanted
 
 
 def chunks(count: int, size: int) -> Iterator[tuple[int, int]]:
@@ -370,7 +376,7 @@ def fetch_objects(
                 f"the server answered {got} objects for {end - start} ids", method="POST", url="/objects/getbulk"
             )
         if convert is None:
-            share_repeated_strings(resources, pool)
+            share_repeated_strings(resources, pool, ids[start:end])
             results[start:end] = resources
         else:
             results[start:end] = [convert(item) for item in resources]

@@ -45,7 +45,6 @@ __all__ = [
     "HASH_KEY",
     "as_object",
     "canonical_json",
-    "canonical_many",
     "encode_object",
     "fingerprints",
     "hash_object",
@@ -165,32 +164,6 @@ def canonical_json(obj: Mapping[str, Any]) -> bytes:
     if type(obj) is dict and HASH_KEY not in obj:
         return encode_object(obj)
     return encode_object({key: value for key, value in obj.items() if key != HASH_KEY})
-
-
-def canonical_many(objs: list[dict[str, Any]]) -> list[bytes]:
-    """:func:`canonical_json` of many dicts, in order (fast for the common case of plain JSON data).
-
-    Arguments:
-        objs {list} -- dicts (not modified)
-
-    Returns:
-        list -- the JSON texts
-
-    Raises:
-        SpeckleInputError -- when an object cannot be represented in JSON
-    """
-    dumps = orjson.dumps
-    try:
-        if any(HASH_KEY in obj for obj in objs):
-            raise TypeError
-        out = [dumps(obj, default=_default) for obj in objs]
-    except TypeError:  # an object with a hash, or data orjson cannot write: one by one
-        return [canonical_json(obj) for obj in objs]
-    # orjson writes NaN and infinities as null: the objects that have a null are checked
-    for position in [p for p, text in enumerate(out) if b"null" in text]:
-        if not _finite(objs[position]):
-            out[position] = canonical_json(objs[position])  # raises SpeckleInputError
-    return out
 
 
 def _json_fingerprint(obj: Mapping[str, Any]) -> str:
