@@ -22,6 +22,7 @@ def test_the_bulk_benchmark_runs_and_checks_what_it_receives() -> None:
 
     assert "median of 2 runs" in row("client.send")
     assert "0 uploaded; stream unchanged" in row("(d) re-send unchanged")
+    assert "0 uploaded; record read from its file" in row("(d) re-send unchanged, new client")
     assert "6 uploaded" in row("re-send, 1% changed")
     assert "order + hashes verified" in row("client.receive(raw=True)")
     assert "re-send:" in out.stdout and "faster than naive" in out.stdout

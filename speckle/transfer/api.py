@@ -178,49 +178,53 @@ def send_objects(
     windows: list[tuple[list[int], list[Any]]] = []
     uploaded = reused = 0
     too_large: int | None = None
-    with WorkQueue(opts.max_workers, total, progress) as queue:
-        for first in range(0, total, _WINDOW):
-            stop = min(total, first + _WINDOW)
-            indexes = list(range(first, stop))
-            items = objects[first:stop] if type(objects) is list else [objects[i] for i in indexes]
-            passed = 0
-            if set(map(type, items)) != {dict}:  # models, mappings, id strings: made dicts first
-                indexes, items = _as_dicts(objects, indexes, placeholders)
-                passed = stop - first - len(indexes)
-            keys = fingerprints(items)
-            known_ids = cache.find(scope, keys) if cache is not None else [None] * len(keys)
-            keep = []
-            for position, (index, object_id) in enumerate(zip(indexes, known_ids, strict=True)):
-                if object_id is not None:
-                    placeholders[index] = {"type": "Placeholder", "_id": object_id}
-                elif items[position].get("type") == "Placeholder":
-                    placeholders[index] = {"type": "Placeholder", "_id": _placeholder_id(items[position])}
-                else:
-                    keep.append(position)
-            if len(keep) < len(keys):
-                reused += sum(object_id is not None for object_id in known_ids)
-                passed += len(keys) - len(keep)
-                indexes = [indexes[p] for p in keep]
-                keys = [keys[p] for p in keep]
-                items = [items[p] for p in keep]
-            queue.advance(passed)
-            if not items:
-                continue
-            # one object's JSON at a time: seal copies it to an exact-size buffer (orjson's are larger)
-            encoded = [seal(canonical_json(item))[1] for item in items]
-            del items
-            results: list[Any] = [None] * len(encoded)
-            uploader = Uploader(
-                client.transport, "/objects", encoded, results, _recorder(cache, scope, keys, results)
-            )
-            uploader.too_large = too_large
-            for start, end in plan_batches([len(e) for e in encoded], opts.batch_bytes, opts.batch_count):
-                queue.submit(uploader.post, start, end)
-            windows.append((indexes, results))
-            uploaded += len(encoded)
-            del encoded
-            too_large = uploader.too_large
-        queue.join()
+    try:
+        with WorkQueue(opts.max_workers, total, progress) as queue:
+            for first in range(0, total, _WINDOW):
+                stop = min(total, first + _WINDOW)
+                indexes = list(range(first, stop))
+                items = objects[first:stop] if type(objects) is list else [objects[i] for i in indexes]
+                passed = 0
+                if set(map(type, items)) != {dict}:  # models, mappings, id strings: made dicts first
+                    indexes, items = _as_dicts(objects, indexes, placeholders)
+                    passed = stop - first - len(indexes)
+                keys = fingerprints(items)
+                known_ids = cache.find(scope, keys) if cache is not None else [None] * len(keys)
+                keep = []
+                for position, (index, object_id) in enumerate(zip(indexes, known_ids, strict=True)):
+                    if object_id is not None:
+                        placeholders[index] = {"type": "Placeholder", "_id": object_id}
+                    elif items[position].get("type") == "Placeholder":
+                        placeholders[index] = {"type": "Placeholder", "_id": _placeholder_id(items[position])}
+                    else:
+                        keep.append(position)
+                if len(keep) < len(keys):
+                    reused += sum(object_id is not None for object_id in known_ids)
+                    passed += len(keys) - len(keep)
+                    indexes = [indexes[p] for p in keep]
+                    keys = [keys[p] for p in keep]
+                    items = [items[p] for p in keep]
+                queue.advance(passed)
+                if not items:
+                    continue
+                # one object's JSON at a time: seal copies it to an exact-size buffer (orjson's are larger)
+                encoded = [seal(canonical_json(item))[1] for item in items]
+                del items
+                results: list[Any] = [None] * len(encoded)
+                uploader = Uploader(
+                    client.transport, "/objects", encoded, results, _recorder(cache, scope, keys, results)
+                )
+                uploader.too_large = too_large
+                for start, end in plan_batches([len(e) for e in encoded], opts.batch_bytes, opts.batch_count):
+                    queue.submit(uploader.post, start, end)
+                windows.append((indexes, results))
+                uploaded += len(encoded)
+                del encoded
+                too_large = uploader.too_large
+            queue.join()
+    finally:
+        if cache is not None:  # what was saved is recorded, even when a later batch failed
+            cache.flush()
     for indexes, results in windows:
         for index, answer in zip(indexes, results, strict=True):
             placeholders[index] = {"type": "Placeholder", "_id": answer["_id"]}
@@ -238,7 +242,7 @@ def _recorder(
             if not isinstance(answer, Mapping) or not isinstance(answer.get("_id"), str):
                 raise SpeckleResponseError(f"the server gave an object no id: {answer!r}")
         if cache is not None:
-            cache.record(scope, zip(keys[start:end], (r["_id"] for r in results[start:end]), strict=True))
+            cache.record(scope, zip(keys[start:end], (r["_id"] for r in results[start:end]), strict=True), defer=True)
 
     return saved
 

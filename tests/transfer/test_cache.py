@@ -111,3 +111,44 @@ def test_a_record_of_an_older_layout_is_emptied_and_used(tmp_path: Path) -> None
     cache.record("s", [("k", "id")])
     cache.close()
     assert SentObjectCache(path).find("s", ["k"]) == ["id"]  # the new layout is kept on reopening
+
+
+def test_deferred_entries_are_found_at_once_and_written_by_flush_or_close(tmp_path: Path) -> None:
+    path = tmp_path / "sent.sqlite3"
+    cache = SentObjectCache(path)
+    cache.record("s", [("a", "id-a")], defer=True)
+    assert cache.find("s", ["a"]) == ["id-a"]  # in memory already
+    assert SentObjectCache(path).find("s", ["a"]) == [None]  # not yet in the file
+    cache.flush()
+    assert SentObjectCache(path).find("s", ["a"]) == ["id-a"]
+    cache.record("s", [("b", "id-b")], defer=True)
+    cache.close()
+    assert SentObjectCache(path).find("s", ["a", "b"]) == ["id-a", "id-b"]
+
+
+def test_a_large_lookup_reads_the_scope_whole_and_still_refreshes_what_it_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1_000_000.0]
+    monkeypatch.setattr(cache_module.time, "time", lambda: clock[0])
+    path = tmp_path / "sent.sqlite3"
+    writer = SentObjectCache(path)
+    writer.record("s", [(f"k{i}", f"id{i}") for i in range(100)])
+    writer.record("other", [("k1", "elsewhere")])
+    writer.close()
+    clock[0] += 10 * 3600
+    cache = SentObjectCache(path)
+    statements: list[str] = []
+    cache._db.set_trace_callback(statements.append)
+    assert cache.find("s", [f"k{i}" for i in range(0, 30)] + ["nope"]) == [f"id{i}" for i in range(30)] + [None]
+    reads = [s for s in statements if s.startswith("SELECT key, object_id, used FROM sent")]
+    assert len(reads) == 1 and "IN (" not in reads[0]  # one pass over the scope
+    statements.clear()
+    assert cache.find("s", ["k50", "nope2"]) == ["id50", None]  # from memory: the file is not asked
+    assert not [s for s in statements if s.startswith("SELECT")]
+    assert cache.find("other", ["k1"]) == ["elsewhere"]  # other scopes are separate
+    cache.close()
+    # the entries used were marked as used now; the others kept their old time
+    db = sqlite3.connect(path)
+    used = dict(db.execute("SELECT key, used FROM sent JOIN scopes ON scopes.id = sent.scope WHERE name = 's'"))
+    assert used["k0"] == used["k50"] == int(clock[0]) and used["k99"] == 1_000_000
