@@ -189,7 +189,7 @@ def send_objects(
                     indexes, items = _as_dicts(objects, indexes, placeholders)
                     passed = stop - first - len(indexes)
                 keys = fingerprints(items)
-                known_ids = cache.find(scope, keys) if cache is not None else [None] * len(keys)
+                known_ids = cache.find(scope, keys, expected=total) if cache is not None else [None] * len(keys)
                 keep = []
                 for position, (index, object_id) in enumerate(zip(indexes, known_ids, strict=True)):
                     if object_id is not None:

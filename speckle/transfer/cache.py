@@ -89,7 +89,11 @@ class SentObjectCache:
             raise SpeckleInputError(f"max_entries must be positive, got {max_entries!r}")
         self.path = str(path) if path is not None else str(config_dir() / CACHE_FILE_NAME)
         self.max_entries = max_entries
+        #: guards the in-memory state; _db_lock guards the connection. Whoever needs both takes
+        #: _lock first; a flush writes holding _db_lock only, so lookups from memory and deferred
+        #: records go on meanwhile.
         self._lock = threading.Lock()
+        self._db_lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
         if self.path != ":memory:":
             Path(self.path).chmod(0o600)
@@ -162,7 +166,7 @@ class SentObjectCache:
         wanted = list(dict.fromkeys(keys))
         return {key: object_id for key, object_id in zip(wanted, self.find(scope, wanted)) if object_id is not None}
 
-    def find(self, scope: str, keys: Sequence[str]) -> list[str | None]:
+    def find(self, scope: str, keys: Sequence[str], *, expected: int = 0) -> list[str | None]:
         """The recorded object id of each key, or None for keys never recorded (same order).
 
         Hits are marked as used (at most once an hour per entry and process), so the least
@@ -176,6 +180,10 @@ class SentObjectCache:
             scope {str} -- the server and user (:meth:`scope`)
             keys {list} -- object fingerprints
 
+        Keyword Arguments:
+            expected {int} -- how many keys the caller will look up in all, over this call and
+                the next ones (a hint: a large number reads the scope whole at once) (default: {0})
+
         Returns:
             list -- object ids and Nones, one per key
         """
@@ -184,26 +192,28 @@ class SentObjectCache:
                 self._drop_memo()
             memo = self._memo.get(scope)
             found = [memo.get(key) for key in keys] if memo else [None] * len(keys)
-            old = self._complete.get(scope)
-            if old is not None:  # the whole scope is in memory: no need to ask the file
-                if old:
-                    self._touch(scope, [key for key, hit in zip(keys, found) if hit is not None and key in old])
-                return found
-            if None not in found:
-                return found
-            wanted = list(dict.fromkeys(key for key, hit in zip(keys, found) if hit is None))
-            asked = self._asked[scope] = self._asked.get(scope, 0) + len(wanted)
-            if asked * 8 >= self._rows_bound and self._load_scope(scope):
+            if scope not in self._complete:
+                if None not in found:
+                    return found
+                wanted = list(dict.fromkeys(key for key, hit in zip(keys, found) if hit is None))
+                asked = self._asked[scope] = self._asked.get(scope, 0) + len(wanted)
+                if max(asked, expected) * 8 < self._rows_bound or not self._load_scope(scope):
+                    return self._find_in_file(scope, keys, found, wanted)
                 memo = self._memo[scope]
-                old = self._complete[scope]
                 found = [memo.get(key) for key in keys]
-                if old:
-                    self._touch(scope, [key for key, hit in zip(keys, found) if hit is not None and key in old])
-                return found
-            now = int(time.time())
+            old = self._complete[scope]  # the whole scope is in memory: no need to ask the file
+            if old:
+                self._touch(scope, [key for key, hit in zip(keys, found) if hit is not None and key in old])
+            return found
+
+    def _find_in_file(self, scope: str, keys: Sequence[str], found: list[str | None], wanted: list[str]) -> list[
+            str | None]:
+        """Complete ``found`` with the entries of ``wanted`` in the file (the caller holds _lock)."""
+        now = int(time.time())
+        loaded: dict[str, str] = {}
+        stale: list[tuple[int, int, str]] = []
+        with self._db_lock:
             scope_id = self._scope_id(scope)
-            loaded: dict[str, str] = {}
-            stale: list[tuple[int, int, str]] = []
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
@@ -216,23 +226,25 @@ class SentObjectCache:
                         stale.append((now, scope_id, key))
             if stale:
                 self._db.executemany("UPDATE sent SET used = ? WHERE scope = ? AND key = ?", stale)
-            if not loaded:
-                return found
-            self._remember(scope, loaded.items())
+        if not loaded:
+            return found
+        self._remember(scope, loaded.items())
         return [hit if hit is not None else loaded.get(key) for key, hit in zip(keys, found)]
 
     def _load_scope(self, scope: str) -> bool:
-        """Read every entry of a scope into the memo; False if it is too large to keep (the caller holds the lock)."""
-        self._flush()
+        """Read every entry of a scope into the memo; False if it is too large to keep (the caller holds _lock)."""
+        self._flush_locked()
         limit = int(time.time()) - _TOUCH_AFTER
         entries: dict[str, str] = {}
         old: set[str] = set()
-        rows = self._db.execute("SELECT key, object_id, used FROM sent WHERE scope = ?", (self._scope_id(scope),))
-        for key, object_id, used in rows:
-            entries[key] = object_id
-            if used < limit:
-                old.add(key)
-        self._memo.pop(scope, None)
+        with self._db_lock:
+            rows = self._db.execute("SELECT key, object_id, used FROM sent WHERE scope = ?", (self._scope_id(scope),))
+            for key, object_id, used in rows:
+                entries[key] = object_id
+                if used < limit:
+                    old.add(key)
+        # merged: entries recorded meanwhile (being written by another thread) stay
+        entries.update(self._memo.get(scope, {}))
         self._remember(scope, entries.items())
         if scope not in self._memo:  # dropped for being over the bound
             return False
@@ -240,12 +252,15 @@ class SentObjectCache:
         return True
 
     def _touch(self, scope: str, keys: list[str]) -> None:
-        """Mark entries of a fully loaded scope as used now (the caller holds the lock)."""
+        """Mark entries of a fully loaded scope as used now (the caller holds _lock)."""
         if not keys:
             return
         now = int(time.time())
-        scope_id = self._scope_id(scope)
-        self._db.executemany("UPDATE sent SET used = ? WHERE scope = ? AND key = ?", [(now, scope_id, k) for k in keys])
+        with self._db_lock:
+            scope_id = self._scope_id(scope)
+            self._db.executemany(
+                "UPDATE sent SET used = ? WHERE scope = ? AND key = ?", [(now, scope_id, k) for k in keys]
+            )
         self._complete[scope].difference_update(keys)
 
     def record(self, scope: str, pairs: Iterable[tuple[str, str]], *, defer: bool = False) -> None:
@@ -258,60 +273,77 @@ class SentObjectCache:
         Keyword Arguments:
             defer {bool} -- keep the entries in memory (where :meth:`find` sees them at once) and
                 write them with the next :meth:`flush` (or once many are waiting): one
-                transaction for a whole transfer instead of one per batch (default: {False})
+                transaction for many batches instead of one per batch (default: {False})
         """
         now = int(time.time())
         with self._lock:
-            scope_id = self._scope_id(scope)
+            scope_id = self._scope_ids.get(scope)
+            if scope_id is None:
+                with self._db_lock:
+                    scope_id = self._scope_id(scope)
             rows = [(scope_id, key, object_id, now) for key, object_id in pairs]
             if not rows:
                 return
             self._pending.extend(rows)
-            complete = self._complete.get(scope)
             self._remember(scope, ((key, object_id) for _, key, object_id, _ in rows))
-            if complete is not None and scope in self._complete:
+            complete = self._complete.get(scope)
+            if complete:
                 complete.difference_update(key for _, key, _, _ in rows)
-            if not defer or len(self._pending) >= _FLUSH_ROWS:
-                self._flush()
+            write = not defer or len(self._pending) >= _FLUSH_ROWS
+        if write:
+            self.flush()
 
     def flush(self) -> None:
         """Write the entries recorded with ``defer=True`` (in one transaction)."""
         with self._lock:
-            self._flush()
+            rows, self._pending = self._pending, []
+        if rows and self._write(rows):
+            with self._lock:
+                self._drop_memo()
 
-    def _flush(self) -> None:
-        if not self._pending:
-            return
-        rows = sorted(self._pending)  # in key order: fewer B-tree pages touched
-        self._pending = []
-        self._db.execute("BEGIN")
-        try:
-            self._db.executemany("INSERT OR REPLACE INTO sent (scope, key, object_id, used) VALUES (?, ?, ?, ?)", rows)
-            self._rows_bound += len(rows)
-            self._trim()
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+    def _flush_locked(self) -> None:
+        """:meth:`flush` for a caller that holds _lock."""
+        rows, self._pending = self._pending, []
+        if rows and self._write(rows):
+            self._drop_memo()
+
+    def _write(self, rows: list[tuple[int, str, str, int]]) -> bool:
+        """Insert rows in one transaction, then trim; True if entries were forgotten."""
+        rows.sort()  # in key order: fewer B-tree pages touched
+        with self._db_lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO sent (scope, key, object_id, used) VALUES (?, ?, ?, ?)", rows
+                )
+                self._rows_bound += len(rows)
+                trimmed = self._trim()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return trimmed
 
     def _count_rows(self) -> int:
         (count,) = self._db.execute("SELECT count(*) FROM sent").fetchone()
         return int(count)
 
-    def _trim(self) -> None:
+    def _trim(self) -> bool:
+        """Forget the least recently used entries past the bound; True if any (the caller holds _db_lock)."""
         if self._rows_bound <= self.max_entries:
-            return
+            return False
         count = self._count_rows()
         keep = int(self.max_entries * _TRIM_TO) if self.max_entries >= 1000 else self.max_entries
         excess = count - keep if count > self.max_entries else 0
         self._rows_bound = count - excess
-        if excess > 0:
-            self._drop_memo()
-            self._db.execute(
-                "DELETE FROM sent WHERE (scope, key) IN (SELECT scope, key FROM sent ORDER BY used LIMIT ?)",
-                (excess,),
-            )
-            logger.debug("forgot %d old entries of the sent-object record", excess)
+        if excess <= 0:
+            return False
+        self._db.execute(
+            "DELETE FROM sent WHERE (scope, key) IN (SELECT scope, key FROM sent ORDER BY used LIMIT ?)",
+            (excess,),
+        )
+        logger.debug("forgot %d old entries of the sent-object record", excess)
+        return True
 
     def forget(self, scope: str, keys: Sequence[str] | None = None) -> None:
         """Forget some keys of a scope, or the whole scope (its objects and streams).
@@ -322,8 +354,8 @@ class SentObjectCache:
         Keyword Arguments:
             keys {list} -- the object fingerprints to forget; None forgets the whole scope (default: {None})
         """
-        with self._lock:
-            self._flush()
+        with self._lock, self._db_lock:
+            self._flush_locked()
             self._drop_memo(scope)
             scope_id = self._scope_id(scope)
             if keys is None:
@@ -340,8 +372,8 @@ class SentObjectCache:
             object_ids {list} -- object ids
         """
         wanted = list(object_ids)
-        with self._lock:
-            self._flush()
+        with self._lock, self._db_lock:
+            self._flush_locked()
             self._drop_memo(scope)
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
@@ -360,7 +392,7 @@ class SentObjectCache:
         Returns:
             tuple -- ``({field: fingerprint of its value}, the stream's updatedAt after the write)``, or None
         """
-        with self._lock:
+        with self._db_lock:
             row = self._db.execute(
                 "SELECT fields, updated_at FROM streams WHERE scope = ? AND stream_id = ?",
                 (self._scope_id(scope), stream_id),
@@ -382,7 +414,7 @@ class SentObjectCache:
             fields {dict} -- the fingerprint of each field written, by name
             updated_at {str} -- the stream's ``updatedAt`` as the server reported it after the write
         """
-        with self._lock:
+        with self._db_lock:
             scope_id = self._scope_id(scope)
             self._db.execute(
                 "INSERT OR REPLACE INTO streams (scope, stream_id, fields, updated_at, used) VALUES (?, ?, ?, ?, ?)",
@@ -401,29 +433,29 @@ class SentObjectCache:
             scope {str} -- the server and user (:meth:`scope`)
             stream_id {str} -- the stream's streamId
         """
-        with self._lock:
+        with self._db_lock:
             self._db.execute(
                 "DELETE FROM streams WHERE scope = ? AND stream_id = ?", (self._scope_id(scope), stream_id)
             )
 
     def clear(self) -> None:
         """Forget everything."""
-        with self._lock:
+        with self._lock, self._db_lock:
             self._pending = []
             self._drop_memo()
             self._db.execute("DELETE FROM sent")
             self._db.execute("DELETE FROM streams")
 
     def __len__(self) -> int:
-        with self._lock:
-            self._flush()
+        with self._lock, self._db_lock:
+            self._flush_locked()
             return self._count_rows()
 
     def close(self) -> None:
         """Write what is pending, then close the SQLite connection."""
-        with self._lock:
+        with self._lock, self._db_lock:
             try:
-                self._flush()
+                self._flush_locked()
             finally:
                 self._db.close()
 
