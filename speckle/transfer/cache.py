@@ -35,8 +35,9 @@ DEFAULT_CACHE_ENTRIES = 2_000_000
 CACHE_FILE_NAME = "sent-objects.sqlite3"
 #: Streams whose last written state is kept (the least recently written go first).
 STREAMS_KEPT = 10_000
-#: Hits older than this many seconds get their "last used" time refreshed.
-_TOUCH_AFTER = 3600
+#: Hits older than this many seconds get their "last used" time refreshed (a week: eviction
+#: order at that grain is plenty for a record of millions, and daily re-sends write nothing).
+_TOUCH_AFTER = 7 * 24 * 3600
 #: Deferred entries written at once when this many are waiting.
 _FLUSH_ROWS = 20_000
 #: Host parameters per statement (SQLite's historic limit is 999).
@@ -140,10 +141,15 @@ class SentObjectCache:
             self._complete.pop(scope, None)
         self._memo_size = sum(len(memo) for memo in self._memo.values())
 
-    def _remember(self, scope: str, pairs: Iterable[tuple[str, str]]) -> None:
-        memo = self._memo.setdefault(scope, {})
-        before = len(memo)
-        memo.update(pairs)
+    def _remember(self, scope: str, pairs: Iterable[tuple[str, str]] | dict[str, str]) -> None:
+        memo = self._memo.get(scope)
+        if memo is None and type(pairs) is dict:  # a fresh dict: kept as is, not copied
+            self._memo[scope] = memo = pairs
+            before = 0
+        else:
+            memo = self._memo.setdefault(scope, {})
+            before = len(memo)
+            memo.update(pairs)
         self._memo_size += len(memo) - before
         if self._memo_size > self.max_entries:  # keep memory bounded like the file
             self._drop_memo()
@@ -169,7 +175,7 @@ class SentObjectCache:
     def find(self, scope: str, keys: Sequence[str], *, expected: int = 0) -> list[str | None]:
         """The recorded object id of each key, or None for keys never recorded (same order).
 
-        Hits are marked as used (at most once an hour per entry and process), so the least
+        Hits are marked as used (at most once a week per entry and process), so the least
         recently used entries are the first forgotten. When many keys were wanted (an eighth
         of the record, in one call or several), the scope's whole record is read in one pass and
         kept in memory for the next calls, which is several times faster than looking up
@@ -234,18 +240,22 @@ class SentObjectCache:
     def _load_scope(self, scope: str) -> bool:
         """Read every entry of a scope into the memo; False if it is too large to keep (the caller holds _lock)."""
         self._flush_locked()
-        limit = int(time.time()) - _TOUCH_AFTER
-        entries: dict[str, str] = {}
-        old: set[str] = set()
         with self._db_lock:
-            rows = self._db.execute("SELECT key, object_id, used FROM sent WHERE scope = ?", (self._scope_id(scope),))
-            for key, object_id, used in rows:
-                entries[key] = object_id
-                if used < limit:
-                    old.add(key)
-        # merged: entries recorded meanwhile (being written by another thread) stay
-        entries.update(self._memo.get(scope, {}))
-        self._remember(scope, entries.items())
+            scope_id = self._scope_id(scope)
+            entries: dict[str, str] = dict(
+                self._db.execute("SELECT key, object_id FROM sent WHERE scope = ?", (scope_id,))
+            )
+            old = {
+                key
+                for (key,) in self._db.execute(
+                    "SELECT key FROM sent WHERE scope = ? AND used < ?", (scope_id, int(time.time()) - _TOUCH_AFTER)
+                )
+            }
+        mine = self._memo.pop(scope, None)
+        if mine:  # entries recorded meanwhile (being written by another thread) stay
+            entries.update(mine)
+        self._memo_size -= len(mine or ())
+        self._remember(scope, entries)
         if scope not in self._memo:  # dropped for being over the bound
             return False
         self._complete[scope] = old
