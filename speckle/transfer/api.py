@@ -176,6 +176,7 @@ def send_objects(
     total = len(objects)
     placeholders: list[Any] = [None] * total
     windows: list[tuple[list[int], list[Any]]] = []
+    runs: list[tuple[list[int], list[str]]] = []  # windows to record whole: (indexes, keys)
     uploaded = reused = 0
     too_large: int | None = None
     try:
@@ -189,18 +190,26 @@ def send_objects(
                     indexes, items = _as_dicts(objects, indexes, placeholders)
                     passed = stop - first - len(indexes)
                 keys = fingerprints(items)
-                known_ids = cache.find(scope, keys, expected=total) if cache is not None else [None] * len(keys)
+                known_ids: list[str | None] | None = None
+                if cache is not None:
+                    known_ids = cache.find_run(scope, keys)  # the same objects, in the same order, as before
+                    if known_ids is None:
+                        runs.append((indexes, keys))
+                        known_ids = cache.find(scope, keys, expected=total)
                 keep = []
-                for position, (index, object_id) in enumerate(zip(indexes, known_ids, strict=True)):
-                    if object_id is not None:
+                for position, index in enumerate(indexes):
+                    item = items[position]
+                    object_id = known_ids[position] if known_ids is not None else None
+                    if item.get("type") == "Placeholder":  # passed through
+                        placeholders[index] = {"type": "Placeholder", "_id": _placeholder_id(item)}
+                        passed += 1
+                    elif object_id is not None:
                         placeholders[index] = {"type": "Placeholder", "_id": object_id}
-                    elif items[position].get("type") == "Placeholder":
-                        placeholders[index] = {"type": "Placeholder", "_id": _placeholder_id(items[position])}
+                        reused += 1
+                        passed += 1
                     else:
                         keep.append(position)
                 if len(keep) < len(keys):
-                    reused += sum(object_id is not None for object_id in known_ids)
-                    passed += len(keys) - len(keep)
                     indexes = [indexes[p] for p in keep]
                     keys = [keys[p] for p in keep]
                     items = [items[p] for p in keep]
@@ -228,6 +237,8 @@ def send_objects(
     for indexes, results in windows:
         for index, answer in zip(indexes, results, strict=True):
             placeholders[index] = {"type": "Placeholder", "_id": answer["_id"]}
+    if cache is not None and runs:
+        cache.record_runs(scope, ((keys, [placeholders[i]["_id"] for i in indexes]) for indexes, keys in runs))
     return SendResult(None, placeholders, uploaded, reused, time.perf_counter() - started)
 
 

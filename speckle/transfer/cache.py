@@ -2,7 +2,9 @@
 
 ``client.send`` looks every object's fingerprint (see :func:`~speckle.transfer.fingerprint`) up
 here before uploading: an object this user already sent to this server is referenced by its id
-and not uploaded again. The record also keeps, for each stream ``send`` wrote, fingerprints of
+and not uploaded again. Runs of consecutive objects (up to :data:`RUN_SIZE`) are also
+recorded as one entry, so that a new process re-sending an unchanged model reads a few rows
+instead of one per object. The record also keeps, for each stream ``send`` wrote, fingerprints of
 the fields it wrote and the stream's ``updatedAt`` afterwards, so that writing the same content
 again can be skipped. The record is a SQLite file in :func:`speckle.config.config_dir`
 (``sent-objects.sqlite3``), shared by every client and process of the user, and bounded: past
@@ -23,10 +25,12 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import xxhash
+
 from speckle.config import config_dir
 from speckle.errors import SpeckleInputError
 
-__all__ = ["SentObjectCache", "DEFAULT_CACHE_ENTRIES", "CACHE_FILE_NAME", "STREAMS_KEPT"]
+__all__ = ["SentObjectCache", "DEFAULT_CACHE_ENTRIES", "CACHE_FILE_NAME", "RUN_SIZE", "STREAMS_KEPT"]
 
 logger = logging.getLogger("speckle.transfer")
 
@@ -38,6 +42,9 @@ STREAMS_KEPT = 10_000
 #: Hits older than this many seconds get their "last used" time refreshed (a week: eviction
 #: order at that grain is plenty for a record of millions, and daily re-sends write nothing).
 _TOUCH_AFTER = 7 * 24 * 3600
+#: Objects per recorded run of objects (see :meth:`SentObjectCache.find_run`); the record keeps
+#: at most max_entries / RUN_SIZE runs.
+RUN_SIZE = 5000
 #: Deferred entries written at once when this many are waiting.
 _FLUSH_ROWS = 20_000
 #: Host parameters per statement (SQLite's historic limit is 999).
@@ -58,6 +65,13 @@ CREATE TABLE IF NOT EXISTS sent (
     scope INTEGER NOT NULL,
     key TEXT NOT NULL,
     object_id TEXT NOT NULL,
+    used INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS windows (
+    scope INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    ids TEXT NOT NULL,
     used INTEGER NOT NULL,
     PRIMARY KEY (scope, key)
 ) WITHOUT ROWID;
@@ -368,6 +382,7 @@ class SentObjectCache:
             self._flush_locked()
             self._drop_memo(scope)
             scope_id = self._scope_id(scope)
+            self._db.execute("DELETE FROM windows WHERE scope = ?", (scope_id,))
             if keys is None:
                 self._db.execute("DELETE FROM sent WHERE scope = ?", (scope_id,))
                 self._db.execute("DELETE FROM streams WHERE scope = ?", (scope_id,))
@@ -385,12 +400,75 @@ class SentObjectCache:
         with self._lock, self._db_lock:
             self._flush_locked()
             self._drop_memo(scope)
+            self._db.execute("DELETE FROM windows WHERE scope = ?", (self._scope_id(scope),))
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 self._db.execute(
                     f"DELETE FROM sent WHERE scope = ? AND object_id IN ({marks})", (self._scope_id(scope), *chunk)
                 )
+
+    @staticmethod
+    def run_key(keys: Sequence[str]) -> str:
+        """The key of a run of objects: a digest of their keys, in order."""
+        return xxhash.xxh3_128_hexdigest("\n".join(keys).encode())
+
+    def find_run(self, scope: str, keys: Sequence[str]) -> list[str] | None:
+        """The object ids of a run of objects recorded whole by :meth:`record_runs`, or None.
+
+        Arguments:
+            scope {str} -- the server and user (:meth:`scope`)
+            keys {list} -- the objects' keys, in order
+
+        Returns:
+            list -- one object id per key, or None when this run was not recorded
+        """
+        run = self.run_key(keys)
+        with self._db_lock:
+            row = self._db.execute(
+                "SELECT ids, used FROM windows WHERE scope = ? AND key = ?", (self._scope_id(scope), run)
+            ).fetchone()
+            if row is None:
+                return None
+            ids = row[0].split(",") if row[0] else []
+            if len(ids) != len(keys):
+                return None
+            now = int(time.time())
+            if row[1] < now - _TOUCH_AFTER:
+                self._db.execute(
+                    "UPDATE windows SET used = ? WHERE scope = ? AND key = ?", (now, self._scope_id(scope), run)
+                )
+        return ids
+
+    def record_runs(self, scope: str, runs: Iterable[tuple[Sequence[str], Sequence[str]]]) -> None:
+        """Remember the object ids of runs of objects, to be found whole by :meth:`find_run`.
+
+        Arguments:
+            scope {str} -- the server and user (:meth:`scope`)
+            runs {list} -- ``(keys, object ids)`` pairs: the objects' keys in order, and their ids
+        """
+        now = int(time.time())
+        with self._db_lock:
+            scope_id = self._scope_id(scope)
+            rows = [
+                (scope_id, self.run_key(keys), ",".join(ids), now)
+                for keys, ids in runs
+                if keys and len(keys) == len(ids) and all(i and "," not in i for i in ids)
+            ]
+            if not rows:
+                return
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO windows (scope, key, ids, used) VALUES (?, ?, ?, ?)", rows)
+                self._db.execute(
+                    "DELETE FROM windows WHERE (scope, key) NOT IN "
+                    "(SELECT scope, key FROM windows ORDER BY used DESC LIMIT ?)",
+                    (max(1, self.max_entries // RUN_SIZE),),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def stream_state(self, scope: str, stream_id: str) -> tuple[dict[str, str], str] | None:
         """What ``send`` last wrote to a stream, if it was recorded.
@@ -454,6 +532,7 @@ class SentObjectCache:
             self._pending = []
             self._drop_memo()
             self._db.execute("DELETE FROM sent")
+            self._db.execute("DELETE FROM windows")
             self._db.execute("DELETE FROM streams")
 
     def __len__(self) -> int:

@@ -153,3 +153,25 @@ def test_a_large_lookup_reads_the_scope_whole_and_still_refreshes_what_it_uses(
     db = sqlite3.connect(path)
     used = dict(db.execute("SELECT key, used FROM sent JOIN scopes ON scopes.id = sent.scope WHERE name = 's'"))
     assert used["k0"] == used["k50"] == int(clock[0]) and used["k99"] == 1_000_000
+
+
+def test_runs_of_objects_are_found_whole_in_order_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "sent.sqlite3"
+    cache = SentObjectCache(path, max_entries=2 * cache_module.RUN_SIZE)
+    cache.record_runs("s", [(["a", "b", "c"], ["1", "2", "3"]), (["d"], ["4"])])
+    assert cache.find_run("s", ["a", "b", "c"]) == ["1", "2", "3"]
+    assert cache.find_run("s", ["a", "c", "b"]) is None  # another order is another run
+    assert cache.find_run("s", ["a", "b"]) is None and cache.find_run("other", ["d"]) is None
+    cache.close()
+    reopened = SentObjectCache(path, max_entries=2 * cache_module.RUN_SIZE)
+    assert reopened.find_run("s", ["d"]) == ["4"]
+    reopened.record_runs("s", [(["e"], ["5"])])  # past max_entries / RUN_SIZE runs: the oldest go
+    assert sum(reopened.find_run("s", k) is not None for k in (["a", "b", "c"], ["d"], ["e"])) == 2
+    assert reopened.find_run("s", ["e"]) == ["5"]
+    reopened.record_runs("s", [(["x"], ["has,comma"]), (["y", "z"], ["only one"])])  # not storable: skipped
+    assert reopened.find_run("s", ["x"]) is None and reopened.find_run("s", ["y", "z"]) is None
+    reopened.forget_ids("s", ["unrelated"])  # any forgotten id may be in a run: the scope's runs go
+    assert reopened.find_run("s", ["e"]) is None
+    reopened.record_runs("s", [(["e"], ["5"])])
+    reopened.clear()
+    assert reopened.find_run("s", ["e"]) is None

@@ -213,3 +213,21 @@ def test_when_the_stream_cannot_be_checked_it_is_written(speckle_server: Any, ma
     monkeypatch.setattr(client.transport, "request", flaky)
     again = client.send(objects, stream_id=first.stream_id, name="A")
     assert not again.stream_unchanged and writes == [f"/streams/{first.stream_id}"]
+
+
+def test_a_new_client_on_the_same_record_reuses_everything(speckle_server: Any, make_client: MakeClient,
+                                                           tmp_path: Any) -> None:
+    path = str(tmp_path / "sent.sqlite3")
+    client = make_client(speckle_server, sent_cache=path)
+    objects = [*geometry(120, seed=11), {"type": "Placeholder", "_id": "5f0000000000000000000001"}]
+    first = client.send(objects, name="model")
+    client.close()
+    other = SpeckleApiClient(speckle_server.host, use_ssl=False, sent_cache=path)
+    other.login_with_token(client.token)
+    again = other.send(objects, stream_id=first.stream_id)
+    assert again.uploaded == 0 and again.reused == 120 and again.stream_unchanged
+    assert again.object_ids == first.object_ids
+    # one object inserted in front: no run matches any more, each object is still found by itself
+    shifted = other.send([{"type": "Point", "value": [0.25, 0.5, 0.75]}, *objects])
+    assert shifted.uploaded == 1 and shifted.reused == 120 and shifted.object_ids[1:] == first.object_ids
+    other.close()
