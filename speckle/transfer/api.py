@@ -248,12 +248,16 @@ def _recorder(
     """Check the placeholders of each saved range and record them (while other ranges upload)."""
 
     def saved(start: int, end: int) -> None:
-        for index in range(start, end):
-            answer = results[index]
-            if not isinstance(answer, Mapping) or not isinstance(answer.get("_id"), str):
-                raise SpeckleResponseError(f"the server gave an object no id: {answer!r}")
+        try:
+            ids = [answer["_id"] for answer in results[start:end]]
+        except (TypeError, KeyError, IndexError):
+            ids = []
+        if len(ids) != end - start or not all(type(i) is str for i in ids):
+            bad = next((a for a in results[start:end] if not isinstance(a, Mapping) or type(a.get("_id")) is not str),
+                       None)
+            raise SpeckleResponseError(f"the server gave an object no id: {bad!r}")
         if cache is not None:
-            cache.record(scope, zip(keys[start:end], (r["_id"] for r in results[start:end]), strict=True), defer=True)
+            cache.record(scope, zip(keys[start:end], ids, strict=True), defer=True)
 
     return saved
 
@@ -384,10 +388,15 @@ def _record_stream(
     if not isinstance(resource, dict) or not isinstance(resource.get("updatedAt"), str):
         return
     entries = resource.get("objects")
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+    if not isinstance(entries, list) or len(entries) != len(body["objects"]):
         return
-    resource["objects"] = [{"_id": e.get("_id")} for e in entries]
-    if _field_fingerprints({name: resource.get(name) for name in body}) != values:
+    try:
+        if [e["_id"] for e in entries] != [p["_id"] for p in body["objects"]]:
+            return
+    except (TypeError, KeyError):
+        return
+    back = _field_fingerprints({name: resource.get(name) for name in others})
+    if any(back[name] != values[name] for name in others):
         return
     cache.record_stream(scope, stream_id, values, resource["updatedAt"])
 

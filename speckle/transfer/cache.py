@@ -450,11 +450,11 @@ class SentObjectCache:
         now = int(time.time())
         with self._db_lock:
             scope_id = self._scope_id(scope)
-            rows = [
-                (scope_id, self.run_key(keys), ",".join(ids), now)
-                for keys, ids in runs
-                if keys and len(keys) == len(ids) and all(i and "," not in i for i in ids)
-            ]
+            rows = []
+            for keys, ids in runs:
+                joined = ",".join(ids)
+                if keys and len(keys) == len(ids) and "" not in ids and joined.count(",") == len(ids) - 1:
+                    rows.append((scope_id, self.run_key(keys), joined, now))
             if not rows:
                 return
             self._db.execute("BEGIN")

@@ -225,7 +225,7 @@ def seal(canonical: bytes) -> tuple[str, bytes]:
     """
     digest = hashlib.md5(canonical, usedforsecurity=False).hexdigest()
     sep = b"," if len(canonical) > 2 else b""
-    return digest, b"".join((canonical[:-1], sep, b'"hash":"', digest.encode("ascii"), b'"}'))
+    return digest, b"".join((memoryview(canonical)[:-1], sep, b'"hash":"', digest.encode("ascii"), b'"}'))
 
 
 def hash_object(obj: Mapping[str, Any]) -> tuple[str, bytes]:
