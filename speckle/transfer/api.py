@@ -193,6 +193,11 @@ def send_objects(
                 known_ids: list[str | None] | None = None
                 if cache is not None:
                     known_ids = cache.find_run(scope, keys)  # the same objects, in the same order, as before
+                    if known_ids is not None and len(indexes) == stop - first:  # every object known
+                        placeholders[first:stop] = [{"type": "Placeholder", "_id": i} for i in known_ids]
+                        reused += len(items) - [item.get("type") for item in items].count("Placeholder")
+                        queue.advance(stop - first)
+                        continue
                     if known_ids is None:
                         runs.append((indexes, keys))
                         known_ids = cache.find(scope, keys, expected=total)
