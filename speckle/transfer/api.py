@@ -312,7 +312,7 @@ def send(
     body["objects"] = result.placeholders
     cache = client.transfer_cache if use_cache else None
     scope = _cache_scope(client)
-    values = _field_fingerprints(body)
+    values = _field_fingerprints(body) if cache is not None else {}
     if stream_id is not None and cache is not None and _stream_holds(client, cache, scope, stream_id, values):
         result.stream_unchanged = True
     else:

@@ -161,9 +161,14 @@ def canonical_json(obj: Mapping[str, Any]) -> bytes:
     Raises:
         SpeckleInputError -- when the object cannot be represented in JSON
     """
+    return encode_object(_without_hash(obj))
+
+
+def _without_hash(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``obj`` itself when it has no ``hash`` key, else a copy without it."""
     if type(obj) is dict and HASH_KEY not in obj:
-        return encode_object(obj)
-    return encode_object({key: value for key, value in obj.items() if key != HASH_KEY})
+        return obj
+    return {key: value for key, value in obj.items() if key != HASH_KEY}
 
 
 def _json_fingerprint(obj: Mapping[str, Any]) -> str:
@@ -182,7 +187,7 @@ def object_fingerprint(obj: Mapping[str, Any]) -> str:
     Raises:
         SpeckleInputError -- when the object cannot be represented in JSON
     """
-    content = obj if type(obj) is dict and HASH_KEY not in obj else {k: v for k, v in obj.items() if k != HASH_KEY}
+    content = _without_hash(obj)
     try:
         data = ormsgpack.packb(content, option=_PACK_OPTIONS)
     except (TypeError, ValueError):  # models, mappings, subclasses, dates, big integers...
