@@ -145,3 +145,18 @@ def decode_text(content: bytes, charset: str | None = None) -> str:
         except Exception:  # codecs raise all sorts of errors on junk
             pass
     return content.decode("utf-8", "replace")
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` for model reprs, bounded and never raising, whatever a server put there.
+
+    Strings are cut at ``limit`` characters; containers and other values are shown as a
+    :func:`preview`.
+    """
+    if isinstance(value, str):
+        return utf8_safe(repr(value[:limit]) + ("..." if len(value) > limit else ""))
+    if value is None or isinstance(value, (bool, float)):
+        return repr(value)
+    if isinstance(value, int):
+        return preview(value, limit)
+    return preview(value, limit)

@@ -73,9 +73,10 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _SECRET_KEYS = frozenset({"password", "token", "apitoken", "access_token", "authorization"})
 _JWT_RE = re.compile(r"(?i)(JWT|Bearer)(\s+|%20|\+)[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
 _BARE_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
-_HTML_PRE_RE = re.compile(r"<pre>(.*?)</pre>", re.S | re.I)
-_HTML_TITLE_RE = re.compile(r"<title>(.*?)</title>", re.S | re.I)
-_HTML_TAG_RE = re.compile(r"<[^>]+>")
+#: a tag: ``<`` up to the next ``>``, never across another ``<`` (so each match attempt scans one
+#: stretch of text: linear time even for pages full of unclosed ``<``)
+_HTML_TAG_RE = re.compile(r"<[^<>]+>")
+_HTML_MAX_CHARS = 1_000_000
 _NO_BODY = object()
 #: Failures after which a request that is safe to repeat is tried again.
 _RETRIED_FAILURES = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
@@ -138,10 +139,27 @@ def _describe_body(data: Any) -> str:
     return mask_secrets(json.dumps(_mask_payload(data), default=str)[:500])
 
 
+def _element_text(text: str, lowered: str, tag: str) -> str | None:
+    """The text between the first ``<tag>`` and the next ``</tag>`` (case-insensitive), if any."""
+    start = lowered.find(f"<{tag}>")
+    if start < 0:
+        return None
+    start += len(tag) + 2
+    end = lowered.find(f"</{tag}>", start)
+    return None if end < 0 else text[start:end]
+
+
 def html_to_text(text: str) -> str:
-    """Extract the readable message of an HTML error page (Express puts it in ``<pre>``)."""
-    match = _HTML_PRE_RE.search(text) or _HTML_TITLE_RE.search(text)
-    raw = match.group(1) if match else _HTML_TAG_RE.sub(" ", text)
+    """Extract the readable message of an HTML error page (Express puts it in ``<pre>``).
+
+    Takes time linear in the length of the page (only its first 1 MB is read), whatever it holds.
+    """
+    text = text[:_HTML_MAX_CHARS]
+    lowered = text.lower()
+    found = _element_text(text, lowered, "pre")
+    if found is None:
+        found = _element_text(text, lowered, "title")
+    raw = found if found is not None else _HTML_TAG_RE.sub(" ", text)
     raw = raw.replace("<br>", " ").replace("&nbsp;", " ")
     raw = _HTML_TAG_RE.sub(" ", raw)
     for entity, char in (("&quot;", '"'), ("&#39;", "'"), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")):
