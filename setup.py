@@ -41,6 +41,7 @@ setup(
             "graphql-core>=3.2,<4",
             "ruff>=0.6",
             "pytest-timeout>=2.2,<3",
+            "hypothesis>=6.100,<7",
         ],
         "docs": [
             "sphinx>=7,<10",

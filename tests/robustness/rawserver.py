@@ -33,15 +33,16 @@ def raw_server(answer: bytes, *, head: int = 0, delay: float = 0.0, total: float
         with conn:
             conn.settimeout(1.0)
             try:
-                request = b""
-                while b"\r\n\r\n" not in request:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    request += chunk
-                if delay <= 0:
+                while True:  # answer every request of a kept-alive connection
+                    request = b""
+                    while b"\r\n\r\n" not in request:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            return
+                        request += chunk
+                    if delay > 0:
+                        break
                     conn.sendall(answer)
-                    return
                 conn.sendall(answer[:head])
                 ends = time.monotonic() + total
                 for index in range(head, len(answer)):
