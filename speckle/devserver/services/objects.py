@@ -13,7 +13,7 @@ from ..jsinspect import cast_value_text
 from ..jsonutil import dumps
 from ..permissions import check, is_admin
 from ..querylang import prepare_projection, project
-from ..store import hash_key
+from ..store import column_value, hash_key
 from .base import Auth, Call, Document, RawJson, get_by_id, route
 
 OBJECT_DEFAULTS = models.DEFAULTS["objects"]
@@ -117,7 +117,7 @@ def _insert(call: Call, pending: list[dict[str, Any]], texts: dict[int, str]) ->
                    "createdAt": stamp, "updatedAt": stamp, "__v": 0}
             doc["_id"] = new_id
             text = dumps(doc)
-        rows.append((new_id, text, entry["hash"], hash_key(entry["hash"]), owner,
+        rows.append((new_id, text, column_value(entry["hash"]), hash_key(entry["hash"]), owner,
                      1 if entry.get("private") else 0))
         entry["_id"] = first_by_hash.setdefault(entry["hash"], new_id)
     call.store.insert_rows("objects", rows)
