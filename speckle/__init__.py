@@ -18,6 +18,7 @@ from speckle.errors import (
     AuthenticationError,
     BadRequestError,
     NotFoundError,
+    VersionConflictError,
     PayloadTooLargeError,
     PermissionDeniedError,
     ServerError,
@@ -50,6 +51,7 @@ __all__ = [
     "TokenExpiredError",
     "PermissionDeniedError",
     "NotFoundError",
+    "VersionConflictError",
     "PayloadTooLargeError",
     "ServerError",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from speckle.base.resource import CommentsMixin, CRUDMixin, as_payload, check_id
+from speckle.base.resource import CommentsMixin, CRUDMixin, as_payload, check_id, update_payload
 from speckle.errors import SpeckleInputError
 from speckle.models.objects import SpeckleObject, parse_object
 from speckle.models.resources import ApiClient, Stream
@@ -105,7 +105,7 @@ class Resource(CRUDMixin, CommentsMixin):
         Returns:
             dict -- a confirmation payload with the updated keys
         """
-        payload = as_payload(data)
+        payload = update_payload(data)
         if not isinstance(payload, Mapping):
             raise SpeckleInputError("data must be a dict of stream fields to update")
         if "streamId" in payload and payload["streamId"] != id:

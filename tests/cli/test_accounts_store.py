@@ -34,10 +34,12 @@ def test_store_lives_in_the_config_folder_owner_only(config_home: Path) -> None:
 
 def test_xdg_config_home_is_respected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SPECKLE_CONFIG_DIR")
+    monkeypatch.delenv("APPDATA", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-home"))
     store = AccountStore()
     store.add("speckle.example.com", "me@example.com", TOKEN_A)
-    assert store.path == tmp_path / "xdg-home" / "speckle" / STORE_FILENAME
+    # the v1 connectors' and the original SpeckleCache's file
+    assert store.path == tmp_path / "xdg-home" / "SpeckleSettings" / STORE_FILENAME
     assert store.path.exists()
 
 
