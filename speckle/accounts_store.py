@@ -282,6 +282,16 @@ class AccountStore:
             out.append((account_id, account))
         return out
 
+    def entries(self) -> list[tuple[int, SavedAccount]]:
+        """Every usable row of the ``Account`` table with its ``AccountId``, in table order
+
+        Returns:
+            list -- ``(AccountId, SavedAccount)`` pairs (an account written by several programs
+            may appear more than once)
+        """
+        with self._connect(write=False) as conn:
+            return self._rows(conn)
+
     def _ids_of(self, conn: sqlite3.Connection, server: str, email: str) -> list[int]:
         return [row_id for row_id, account in self._rows(conn) if account.server == server and account.email == email]
 
