@@ -54,6 +54,7 @@ def update_client(call: Call) -> Document:
     """Merge body fields into a client (write on its stream)."""
     body = call.body_dict()
     client = _client_with_access(call, "write", list(body))
+    models.check_version(client, body)
     for key, value in body.items():
         if key in models.CLIENT_FIELDS:
             client[key] = value

@@ -107,6 +107,7 @@ def update_comment(call: Call) -> Document:
     comment = _comment(call)
     body = call.body_dict()
     check(call.user, "write", comment, "comment", body.keys())
+    models.check_version(comment, body)
     for key, value in body.items():
         if key in models.COMMENT_FIELDS:
             comment[key] = value

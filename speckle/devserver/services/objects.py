@@ -238,6 +238,7 @@ def update_object(call: Call) -> Document:
     obj = _get_object(call)
     body = call.body_dict()
     check(call.user, "write", obj, "object", body.keys())
+    models.check_version(obj, body)
     for key, value in body.items():
         if key not in ("_id", "__v"):
             obj[key] = value

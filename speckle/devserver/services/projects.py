@@ -127,6 +127,7 @@ def update_project(call: Call) -> Document:
     """Set body keys (no protected fields, no propagation)."""
     project = _writable_project(call)
     body = call.body_dict()
+    models.check_version(project, body)
     for key, value in body.items():
         if key not in ("_id", "__v"):
             project[key] = value

@@ -138,6 +138,7 @@ def update_stream(call: Call) -> Document:
     for key in ("canRead", "canWrite"):
         if isinstance(body.get(key), list):
             body[key] = [u for u in body[key] if u is not None]
+    models.check_version(stream, body)
     for key, value in body.items():
         if key not in ("_id", "__v"):
             stream[key] = value
