@@ -93,7 +93,7 @@ ORIGINAL_NAMES: dict[str, dict[str, str]] = {
         "ClientBase": "speckle.base.client:ClientBase",
         "jdumps": "speckle.compat:jdumps",
     },
-    "speckle.base.client": {"ClientBase": "speckle.base.client:ClientBase"},
+    "speckle.base.client": {"ClientBase": "speckle.base.client:ClientBase", "resources": "speckle.resources"},
     "speckle.base.resource": {
         "SCHEMAS": "speckle.compat.schemas:SCHEMAS",
         "ResourceBaseSchema": "speckle.models.base:ResourceModel",
@@ -158,12 +158,25 @@ for _module, (_name, _methods) in RESOURCE_CONSTANTS.items():
     ORIGINAL_NAMES[f"speckle.resources.{_module}"].update(
         {"NAME": f"speckle.compat:RESOURCE_CONSTANTS.{_module}.0", "METHODS": f"speckle.compat:RESOURCE_CONSTANTS.{_module}.1"}
     )
-for _schema in schemas.SCHEMAS:
+#: The sibling schemas each original ``speckle.schemas.<Name>`` module imported.
+_SCHEMA_SIBLINGS = {
+    "Arc": ("Interval", "Plane"),
+    "Brep": ("Mesh",),
+    "Curve": ("Interval", "Polyline"),
+    "Line": ("Interval",),
+    "Plane": ("Point", "Vector"),
+    "Polycurve": ("Interval",),
+}
+for _schema, _cls in schemas.SCHEMAS.items():
     ORIGINAL_NAMES[f"speckle.schemas.{_schema}"] = {
-        "Schema": f"speckle.compat.schemas:{schemas.SCHEMAS[_schema].__name__}",
+        "Schema": f"speckle.compat.schemas:{_cls.__name__}",
         "NAME": f"speckle.compat.schemas:SCHEMA_NAMES.{_schema}",
         "SpeckleObject": "speckle.models.objects:SpeckleObject",
         "ResourceBaseSchema": "speckle.models.base:ResourceModel",
+        **{
+            sibling: f"speckle.compat.schemas:{schemas.SCHEMAS[sibling].__name__}"
+            for sibling in _SCHEMA_SIBLINGS.get(_schema, ())
+        },
     }
 
 

@@ -22,13 +22,19 @@ def _is_placeholder(item: Any) -> bool:
 
 
 def objects_payload(objects: Any) -> list[Any]:
-    """The ``objects`` list to send: models converted, bare id strings turned into placeholders."""
+    """The ``objects`` list to send: models converted, bare id strings turned into placeholders.
+
+    A placeholder written with ``id`` (what ``stream.dict()`` gives) is sent with ``_id``,
+    the key servers read.
+    """
     if not isinstance(objects, (list, tuple)):
         raise SpeckleInputError(f"a stream's objects must be a list, got {type(objects).__name__}")
     out: list[Any] = []
     for item in objects:
         if isinstance(item, str):
             out.append({"type": "Placeholder", "_id": item})
+        elif _is_placeholder(item) and "_id" not in item and isinstance(item.get("id"), str):
+            out.append({("_id" if key == "id" else key): value for key, value in item.items()})
         elif isinstance(item, (Mapping, SpeckleObject)):
             out.append(as_payload(item, "object"))
         else:
