@@ -18,7 +18,6 @@ from speckle.errors import (
     AuthenticationError,
     BadRequestError,
     NotFoundError,
-    VersionConflictError,
     PayloadTooLargeError,
     PermissionDeniedError,
     ServerError,
@@ -31,6 +30,7 @@ from speckle.errors import (
     SpeckleTransportError,
     SpeckleUnsupportedError,
     TokenExpiredError,
+    VersionConflictError,
 )
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -52,6 +52,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from speckle.base.client import check_token, parse_host
 from speckle.config import config_dir
@@ -135,7 +136,9 @@ def normalize_server(server: str) -> str:
 
     ``https://speckle.example.com``, ``speckle.example.com`` and
     ``https://speckle.example.com/api/v1/`` all give ``https://speckle.example.com``; a
-    scheme-less address means https.
+    scheme-less address means https, except on this machine (``localhost``, ``127.x.x.x``,
+    ``[::1]``), where it means http: the original ``SpeckleCache`` saved bare ``host:port``
+    addresses, and local v1 servers do not speak TLS.
 
     Arguments:
         server {str} -- a host name, ``host:port`` or URL
@@ -143,7 +146,14 @@ def normalize_server(server: str) -> str:
     Returns:
         str -- ``scheme://host[:port][/prefix]``
     """
-    scheme, netloc, prefix = parse_host(server, use_ssl=True)
+    use_ssl = True
+    if isinstance(server, str) and "://" not in server:
+        try:
+            host = (urlsplit("//" + server.strip()).hostname or "").lower()
+        except ValueError:  # parse_host reports it
+            host = ""
+        use_ssl = not (host == "localhost" or host.startswith("127.") or host == "::1")
+    scheme, netloc, prefix = parse_host(server, use_ssl=use_ssl)
     return f"{scheme}://{netloc.lower()}{prefix}"
 
 
@@ -323,7 +333,9 @@ class AccountStore:
                 logger.warning("old account %s on %s not migrated: %s", email, server, exc.message)
         target = legacy.with_name(LEGACY_STORE_FILENAME + ".migrated")
         legacy.rename(target)
-        logger.info("moved %d saved account(s) from %s to %s (old file kept as %s)", len(rows), legacy, self.path, target)
+        logger.info(
+            "moved %d saved account(s) from %s to %s (old file kept as %s)", len(rows), legacy, self.path, target
+        )
 
     # -- queries --------------------------------------------------------------------------------
 

@@ -22,8 +22,8 @@ from speckle.cli.common import (
     server_address,
 )
 from speckle.client import SpeckleApiClient
-from speckle.models.resources import User
 from speckle.errors import SpeckleError
+from speckle.models.resources import User
 
 #: Profile fields never printed.
 SECRET_FIELDS = ("apitoken", "token", "password")

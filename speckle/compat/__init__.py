@@ -154,10 +154,11 @@ ORIGINAL_NAMES: dict[str, dict[str, str]] = {
         **{name: f"speckle.compat.schemas:{cls.__name__}" for name, cls in schemas.SCHEMAS.items()},
     },
 }
-for _module, (_name, _methods) in RESOURCE_CONSTANTS.items():
-    ORIGINAL_NAMES[f"speckle.resources.{_module}"].update(
-        {"NAME": f"speckle.compat:RESOURCE_CONSTANTS.{_module}.0", "METHODS": f"speckle.compat:RESOURCE_CONSTANTS.{_module}.1"}
-    )
+for _module in RESOURCE_CONSTANTS:
+    ORIGINAL_NAMES[f"speckle.resources.{_module}"].update({
+        "NAME": f"speckle.compat:RESOURCE_CONSTANTS.{_module}.0",
+        "METHODS": f"speckle.compat:RESOURCE_CONSTANTS.{_module}.1",
+    })
 #: The sibling schemas each original ``speckle.schemas.<Name>`` module imported.
 _SCHEMA_SIBLINGS = {
     "Arc": ("Interval", "Plane"),

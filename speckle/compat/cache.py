@@ -226,7 +226,7 @@ class SpeckleCache:
             raise AccountStoreError(f"Failed to connect to database {self.db_path}.")
         try:
             with conn:
-                conn.execute(f"DELETE FROM {table}")  # noqa: S608 - table checked against CACHE_TABLES
+                conn.execute(f"DELETE FROM {table}")
         except sqlite3.OperationalError as exc:
             self.log(f"Failed to clear table {table}: {exc}")
         finally:
@@ -245,7 +245,7 @@ class SpeckleCache:
             raise AccountStoreError(f"Failed to connect to database {self.db_path}.")
         return self._all_rows()
 
-    def get_account(self, host: str, email: str) -> tuple[Any, ...] | None | bool:
+    def get_account(self, host: str, email: str) -> tuple[Any, ...] | bool | None:
         """Gets user profile from database
 
         Arguments:

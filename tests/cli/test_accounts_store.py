@@ -95,6 +95,10 @@ def test_normalize_server() -> None:
     assert normalize_server("Speckle.Example.com") == "https://speckle.example.com"
     assert normalize_server("http://127.0.0.1:3000/api") == "http://127.0.0.1:3000"
     assert normalize_server("https://host/speckle/api/v1") == "https://host/speckle"
+    # the original SpeckleCache saved bare host:port: on this machine that means http
+    assert normalize_server("127.0.0.1:3000/") == "http://127.0.0.1:3000"
+    assert normalize_server("localhost:3000/api/v1") == "http://localhost:3000"
+    assert normalize_server("https://localhost:3000") == "https://localhost:3000"
 
 
 def test_resolve_account_prefers_the_default_on_a_server(tmp_path: Path) -> None:
