@@ -13,7 +13,7 @@ from speckle.resources.api_clients import ApiClient
 from speckle.schemas import Mesh, Point
 
 host = sys.argv[1]
-email = "script-{}@example.com".format(uuid.uuid4().hex[:10])
+email = f"script-{uuid.uuid4().hex[:10]}@example.com"
 
 client = SpeckleApiClient(host=host, use_ssl=False)
 client.register(email=email, password="Speckle<3Python", company="SnakeySnakes", name="Snakey", surname="Snake")
@@ -67,7 +67,7 @@ client.comments.update(comment.id, comment.dict())
 assert [c.id for c in client.comments.assigned()] == [comment.id]
 
 # the account goes where the v1 connectors look for it
-server = "http://{}/api/v1".format(host)
+server = f"http://{host}/api/v1"
 cache = SpeckleCache()
 conn = cache.try_connect()
 if not conn:

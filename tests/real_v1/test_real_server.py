@@ -125,8 +125,8 @@ def test_account_file_shared_with_the_original_speckle_cache(
         "import json",
         "from speckle import SpeckleCache, SpeckleApiClient",
         "rows = SpeckleCache().get_all_accounts()",
-        "row = [r for r in rows if r[3] == %r][0]" % ours.me.email,
-        "client = SpeckleApiClient(host=%r, use_ssl=False)" % host,
+        f"row = [r for r in rows if r[3] == {ours.me.email!r}][0]",
+        f"client = SpeckleApiClient(host={host!r}, use_ssl=False)",
         "client.login_with_token(row[4])",
         "print(json.dumps({'rest_api': row[2], 'email': client.me['email'], 'default': row[5]}))",
     ]), env)
@@ -136,10 +136,10 @@ def test_account_file_shared_with_the_original_speckle_cache(
     theirs = f"theirs-{uuid.uuid4().hex[:10]}@example.com"
     _run_original(original_python, "\n".join([
         "from speckle import SpeckleCache, SpeckleApiClient",
-        "client = SpeckleApiClient(host=%r, use_ssl=False)" % host,
-        "client.register(email=%r, password=%r, company='Old', name='Old', surname='Script')" % (theirs, PASSWORD),
+        f"client = SpeckleApiClient(host={host!r}, use_ssl=False)",
+        f"client.register(email={theirs!r}, password={PASSWORD!r}, company='Old', name='Old', surname='Script')",
         "profile = client.accounts.get_profile()",
-        "SpeckleCache().write_account(%r, 'Real V1 Server', %r, profile['apitoken'])" % (host, theirs),
+        f"SpeckleCache().write_account({host!r}, 'Real V1 Server', {theirs!r}, profile['apitoken'])",
     ]), env)
     client = SpeckleApiClient.from_account(theirs)
     assert client.me.email == theirs and client.streams.list() == []
