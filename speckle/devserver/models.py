@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from . import ids
+from . import ids, schema
 from .errors import SpeckleError
 
 Document = dict[str, Any]
@@ -93,9 +93,11 @@ PLACEHOLDER = "Placeholder"
 
 
 def new_document(collection: str, body: Mapping[str, Any], **forced: Any) -> Document:
-    """A new document: ``_id``, schema defaults, the body (filtered for closed models), ``forced``."""
-    allowed = CLOSED.get(collection)
-    fields = {k: v for k, v in body.items() if allowed is None or k in allowed}
+    """A new document: ``_id``, schema defaults, the body cast to the schema (§6), ``forced``.
+
+    Raises the mongoose ``ValidationError`` when a body field cannot be cast.
+    """
+    fields = schema.cast_or_raise(collection, body)
     fields.pop("_id", None)
     fields.pop("__v", None)
     stamp = ids.now_iso()
@@ -106,6 +108,30 @@ def new_document(collection: str, body: Mapping[str, Any], **forced: Any) -> Doc
     doc["createdAt"] = stamp
     doc["updatedAt"] = stamp
     doc["__v"] = 0
+    return doc
+
+
+def apply(collection: str, doc: Document, body: Mapping[str, Any], *,
+          ignore: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> Document:
+    """``doc.set(body)``: cast the body to the schema and set it on ``doc`` (not ``_id``/``__v``).
+
+    Arguments:
+        collection {str} -- the document's collection
+        doc {dict} -- the stored document, changed in place
+        body {Mapping} -- the client-supplied fields
+        ignore {tuple} -- paths whose cast failures are dropped silently (v1 re-assigns them)
+        skip {tuple} -- keys set as given (the route already prepared them)
+
+    Returns:
+        dict -- ``doc``
+    """
+    fields, errors = schema.cast_body(collection, body, doc, skip=skip)
+    errors = [e for e in errors if e.path not in ignore]
+    if errors:
+        raise schema.validation_failure(collection, errors)
+    for key, value in fields.items():
+        if key not in ("_id", "__v"):
+            doc[key] = value
     return doc
 
 

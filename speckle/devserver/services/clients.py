@@ -55,9 +55,7 @@ def update_client(call: Call) -> Document:
     body = call.body_dict()
     client = _client_with_access(call, "write", list(body))
     models.check_version(client, body)
-    for key, value in body.items():
-        if key in models.CLIENT_FIELDS:
-            client[key] = value
+    models.apply("clients", client, body)
     call.store.save("clients", models.touch(client))
     return {"success": True, "message": "Client updated following fields: " + ",".join(body)}
 
