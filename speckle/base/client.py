@@ -21,7 +21,14 @@ from speckle.errors import (
     TokenExpiredError,
 )
 from speckle.models.resources import User
-from speckle.transport import DEFAULT_DEADLINE, DEFAULT_GZIP_THRESHOLD, DEFAULT_TIMEOUT, Timeout, Transport
+from speckle.transport import (
+    DEFAULT_DEADLINE,
+    DEFAULT_GZIP_THRESHOLD,
+    DEFAULT_TIMEOUT,
+    Timeout,
+    Transport,
+    time_limit,
+)
 
 __all__ = ["ClientBase", "parse_host", "check_token"]
 
@@ -311,6 +318,23 @@ class ClientBase:
         profile = User.from_data(resource)
         self._set_me(profile)
         return profile
+
+    def time_limit(self, seconds: float | None) -> Any:
+        """A block whose requests all end within ``seconds`` from now (see :func:`speckle.transport.time_limit`)
+
+        Example::
+
+            with client.time_limit(60):
+                stream = client.streams.get(stream_id)
+                objects = client.objects.get_bulk(ids)   # both within 60 s, or SpeckleTimeoutError
+
+        Arguments:
+            seconds {float|None} -- the time the block's requests may take; None: no limit
+
+        Returns:
+            ContextManager -- the block
+        """
+        return time_limit(seconds)
 
     def logout(self) -> None:
         """Forget the credentials (v1 servers cannot revoke tokens)."""
