@@ -4,7 +4,8 @@ Each case starts from the realistic answers of one method (the shapes v1 servers
 ``tests/client/test_wire_resources.py``) and Hypothesis mutates one of them: a value somewhere
 in the document replaced by junk (wrong types, nulls, lone surrogates, huge strings or numbers,
 nesting thousands of levels deep) or a key dropped, or the whole body replaced (truncated JSON,
-junk bytes, HTML, nothing), under any status code and any ``Content-Type`` charset. Whatever
+junk bytes, HTML, nothing), under any status code, any ``Content-Type`` charset, a wrong
+``Content-Encoding`` and redirects to malformed locations. Whatever
 the answer, the call must end within its deadline, either returning or raising a
 :class:`~speckle.errors.SpeckleError` whose text can be printed.
 """
@@ -385,6 +386,8 @@ def answer(draw: st.DrawFn, doc: Any) -> tuple[int, dict[str, str], bytes]:
     headers = {"Content-Type": draw(st.sampled_from(CONTENT_TYPES))}
     if status == 301:
         headers["Location"] = draw(st.sampled_from(["//[::1", "http://speckle.fuzz/api/v1/nowhere", "/\u00e9"]))
+    if draw(st.integers(0, 9)) == 0:  # a body that does not match its announced encoding
+        headers["Content-Encoding"] = draw(st.sampled_from(["gzip", "deflate", "br", "zstd", "x-junk"]))
     if status in (429, 503):
         headers["Retry-After"] = draw(st.sampled_from(["0", "soon", "-1", "1e400"]))
     return status, headers, body
