@@ -25,6 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from speckle import SpeckleApiClient
+from speckle._untrusted import preview
 from speckle.errors import SpeckleError, SpeckleInputError
 from speckle.models import SpeckleModel
 
@@ -393,6 +394,16 @@ def answer(draw: st.DrawFn, doc: Any) -> tuple[int, dict[str, str], bytes]:
     return status, headers, body
 
 
+def shown(result: Any) -> str:
+    """The text a user sees of a result: the repr of the library's objects (bounded whatever they
+    hold); plain dicts and lists (raw payloads) hold the server's JSON as it came, up to the
+    decoder's 1,000 levels, which Python's own repr cannot print: they are shown as a preview."""
+    items = result if isinstance(result, list) else [result]
+    if all(isinstance(item, (dict, list, str, int, float, bool, type(None))) for item in items):
+        return preview(result)
+    return repr(result)
+
+
 def make_client(login: bool, generation: str) -> SpeckleApiClient:
     client = SpeckleApiClient(HOST, max_retries=1, deadline=DEADLINE, sent_cache=False,
                               server_generation=generation or None)
@@ -430,7 +441,7 @@ def test_malformed_answers_give_a_result_or_a_speckle_error(name: str, data: st.
         except SpeckleError as error:
             assert str(error) and repr(error)
         else:
-            repr(result)
+            shown(result)
             for item in result if isinstance(result, list) else [result]:
                 if isinstance(item, SpeckleModel):
                     try:  # what came in can be sent back, or says why not
@@ -456,3 +467,35 @@ def test_realistic_answers_work(name: str) -> None:
     with requests_mock.Mocker() as wire:
         wire.add_matcher(respond)
         call(make_client(login, generation))
+
+
+#: Junk put at every location of every answer by the exhaustive test (the classes that broke before).
+EVERYWHERE = [Deep(1000, "dict"), "a\ud800b"]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_junk_at_every_location_of_every_answer(name: str) -> None:
+    """Deterministic complement of the Hypothesis test: each junk value at each location."""
+    routes, call, login, generation = CASES[name]
+    compiled = [(method, re.compile(pattern), build) for method, pattern, build in routes]
+    for target, (_, _, make) in enumerate(routes):
+        for where in paths(make()):
+            for junk in EVERYWHERE:
+                body = to_json(mutate(make(), where, junk, False), True)
+                def respond(request: Any, body: bytes = body, target: int = target) -> Any:
+                    path = request.path_url.split("?", 1)[0]
+                    for index, (method, pattern, build) in enumerate(compiled):
+                        if request.method == method and pattern.search(path):
+                            if index == target:
+                                return requests_mock.create_response(request, content=body)
+                            return requests_mock.create_response(request, json=build())
+                    return None
+
+                with requests_mock.Mocker() as wire:
+                    wire.add_matcher(respond)
+                    try:
+                        result = call(make_client(login, generation))
+                    except SpeckleError as error:
+                        assert str(error)
+                    else:
+                        shown(result)
