@@ -454,8 +454,13 @@ class Query:
         sort: bool = True,
         projection: bool = True,
         scope: Callable[[dict[str, Any]], bool] | None = None,
+        hydrate: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Filter, sort, page and project documents (each stage can be switched off)."""
+        """Filter, sort, page and project documents (each stage can be switched off).
+
+        ``hydrate``: the collection, when the original reads mongoose documents (not ``lean``):
+        their keys come in the order :func:`~speckle.devserver.models.hydrate` gives.
+        """
         selected = [
             d for d in docs if (scope is None or scope(d)) and (not filters or self.match(d))
         ]
@@ -471,6 +476,11 @@ class Query:
                 selected = selected[: self.limit]
         if projection and self.projection:
             selected = [project(d, self.projection) for d in selected]
+        if hydrate is not None:
+            from .models import hydrate as hydrated
+
+            shown = self.projection if projection else None
+            selected = [hydrated(hydrate, d, shown) for d in selected]
         return selected
 
 

@@ -52,13 +52,13 @@ def register(call: Call) -> Document:
     if len(password) < 8:
         raise _fail(400, "Password too short.")
     hashed = hash_password(password, call.config.bcrypt_rounds)  # slow: outside the lock
-    fields = {k: body[k] for k in ("company",) if k in body}
+    fields = {"email": email, "password": hashed, "company": body.get("company"),
+              "name": body.get("name") or "Anonymous", "surname": body.get("surname") or "", "apitoken": None}
+    if fields["company"] is None:
+        del fields["company"]  # undefined: not stored
     with store.lock:
         role = "admin" if store.count("users") == 0 else "user"
-        user = new_document(
-            "users", fields, name=body.get("name") or "Anonymous", surname=body.get("surname") or "",
-            email=email, password=hashed, role=role,
-        )
+        user = new_document("users", fields, role=role)
         user["apitoken"] = call.state.tokens.api_token(user["_id"])
         try:
             store.insert("users", user)
@@ -95,9 +95,11 @@ def login(call: Call) -> Document:
     with call.store.lock:
         user = call.store.get("users", user["_id"]) or user
         user.setdefault("logins", []).append({"date": ids.now_ms()})
+        out = user_out(user)  # the original answers before its save bumps ``__v``
         call.store.save("users", touch(user))
+    out["updatedAt"] = user["updatedAt"]
     token = call.state.tokens.session_token(user["_id"], user.get("name"))
-    return {"success": True, "message": "You have logged in.", "resource": {**user_out(user), "token": token}}
+    return {"success": True, "message": "You have logged in.", "resource": {**out, "token": token}}
 
 
 @route("GET", "/accounts", auth=Auth.MANDATORY)
@@ -143,10 +145,15 @@ def get_user(call: Call) -> Document:
     user = get_by_id(call, "users", call.params["userId"], "User")
     if user is None:
         raise SpeckleError("no users found.")
-    keys = ["_id", "name", "surname", "company", "archived"]
+    keys = {"_id", "name", "surname", "company", "archived"}
     if call.config.expose_emails == "true":
-        keys.append("email")
-    return {"success": True, "resource": {k: user[k] for k in keys if k in user}}
+        keys.add("email")
+    return {"success": True, "resource": _projected(user, keys)}
+
+
+def _projected(user: Document, keys: set[str]) -> Document:
+    """A projection keeps the stored order of the fields."""
+    return {k: v for k, v in user.items() if k in keys}
 
 
 ADMIN_EDIT_FIELDS = ("name", "surname", "company", "email", "role", "archived")
@@ -177,13 +184,13 @@ def search_users(call: Call) -> Document:
     if not isinstance(text, str):
         raise ServerCrash("str.replace is not a function", "TypeError")
     pattern = re.compile(re.escape(text), re.I)
-    keys = ["_id", "name", "surname", "company"]
+    keys = {"_id", "name", "surname", "company"}
     if call.config.expose_emails:
-        keys.append("email")
+        keys.add("email")
     found = []
     for user in call.store.all("users"):
         if any(isinstance(user.get(k), str) and pattern.search(user[k]) for k in ("name", "surname", "email")):
-            found.append({k: user[k] for k in keys if k in user})
+            found.append(_projected(user, keys))
             if len(found) == 10:
                 break
     return {"success": True, "resources": found}

@@ -35,7 +35,7 @@ def create_client(call: Call) -> Document:
 def list_clients(call: Call) -> Document:
     """Clients owned by the caller (filters ignored)."""
     query = call.query()
-    clients = query.apply(call.store.find_by("clients", "owner", call.uid), filters=False)
+    clients = query.apply(call.store.find_by("clients", "owner", call.uid), filters=False, hydrate="clients")
     return {"success": True, "message": f"Client list for user {call.uid}",
             "resources": [models.minimize(c) for c in clients]}
 

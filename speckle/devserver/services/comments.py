@@ -81,6 +81,7 @@ def list_comments(call: Call) -> Document:
     found = query.apply(
         call.store.all("comments"),
         scope=lambda c: c.get("owner") == uid or uid in (c.get("assignedTo") or []),
+        hydrate="comments",
     )
     return {"success": True, "resources": [models.minimize(c) for c in found]}
 

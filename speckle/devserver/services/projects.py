@@ -98,7 +98,8 @@ def _list(call: Call, *, scoped: bool) -> Document:
         return project.get("owner") == uid or uid in (project.get("canRead") or []) \
             or uid in (project.get("canWrite") or [])
 
-    found = call.query(SCHEMA).apply(call.store.all("projects"), scope=mine if scoped else None)
+    found = call.query(SCHEMA).apply(call.store.all("projects"), scope=mine if scoped else None,
+                                   hydrate="projects")
     return {"success": True, "resources": [models.minimize(p) for p in found]}
 
 

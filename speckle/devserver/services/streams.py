@@ -48,13 +48,14 @@ def create_stream(call: Call) -> Document:
     """Create a stream, bulk-saving its objects."""
     body = call.body_dict()
     saved = bulk_save(call, body["objects"]) if "objects" in body else []
-    fields = {k: v for k, v in body.items() if k != "objects"}
-    fields.setdefault("private", not call.config.public_streams)
     stream = models.new_document(
-        "streams", fields, owner=call.uid, streamId=new_stream_id(call), objects=_object_ids(saved)
+        "streams", body, defaults={"private": not call.config.public_streams},
+        owner=call.uid, streamId=new_stream_id(call), objects=_object_ids(saved),
     )
     call.store.insert("streams", stream)
-    return {"success": True, "message": "Created stream", "resource": models.stream_out(stream)}
+    out = models.minimize(stream)
+    out["objects"] = [{"type": models.PLACEHOLDER, "_id": o} for o in stream["objects"]]
+    return {"success": True, "resource": out, "message": "Created stream"}
 
 
 def _populate_permissions(call: Call, streams: list[Document]) -> None:
@@ -82,10 +83,10 @@ def _list_streams(call: Call, *, scoped: bool) -> list[Document]:
         return stream.get("owner") == uid or uid in (stream.get("canRead") or []) \
             or uid in (stream.get("canWrite") or [])
 
-    streams = query.apply(call.store.all("streams"), scope=mine if scoped else None)
+    streams = query.apply(call.store.all("streams"), scope=mine if scoped else None, hydrate="streams")
     if populate:
         _populate_permissions(call, streams)
-    return [models.stream_out(s) for s in streams]
+    return [models.stream_out(s, id_first=True) for s in streams]
 
 
 @route("GET", "/streams", auth=Auth.MANDATORY, style=Style.SOMETHING_FAILED)
@@ -303,7 +304,7 @@ def stream_objects(call: Call) -> Document:
     stream = _readable_stream(call, call.params["streamId"])
     order = [o for o in stream.get("objects") or [] if isinstance(o, str)]
     query = call.query(models.SCHEMAS["objects"])
-    docs = query.apply(call.store.find_in("objects", "_id", order))
+    docs = query.apply(call.store.find_in("objects", "_id", order), hydrate="objects")
     by_id = {d["_id"]: d for d in docs if "_id" in d}
     return {"success": True, "resources": [by_id[o] for o in order if o in by_id],
             "message": "Object list returned. If querying, duplication of objects in list will not be respected."}
@@ -314,6 +315,6 @@ def stream_clients(call: Call) -> Document:
     """Clients attached to a readable stream."""
     stream = _readable_stream(call, call.params["streamId"])
     query = call.query(models.SCHEMAS["clients"])
-    clients = query.apply(call.store.find_by("clients", "streamId", stream["streamId"]))
+    clients = query.apply(call.store.find_by("clients", "streamId", stream["streamId"]), hydrate="clients")
     return {"success": True, "resources": [models.minimize(c) for c in clients],
             "message": f"Client list for stream {stream['streamId']} returned."}
