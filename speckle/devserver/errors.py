@@ -136,7 +136,7 @@ def render_error(family: Family, style: Style, error: SpeckleError) -> tuple[int
 
 def html_page(text: str) -> str:
     """The Express default HTML page wrapping ``text`` in ``<pre>``."""
-    body = html.escape(text).replace("\n", "<br>")
+    body = html.escape(text).replace("&#x27;", "&#39;").replace("\n", "<br>")
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>Error</title>\n</head>\n<body>\n<pre>{body}</pre>\n</body>\n</html>\n"

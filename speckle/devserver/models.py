@@ -55,7 +55,7 @@ SCHEMA_PATHS: dict[str, tuple[tuple[str, Any], ...]] = {
     ),
     "comments": (
         ("owner", NO_DEFAULT), ("comments", []), ("text", NO_DEFAULT), ("flagged", False),
-        ("resource", {}), ("otherResources", []), ("closed", False), ("assignedTo", []), ("labels", []),
+        ("resource", {}), ("otherResources", Late([])), ("closed", False), ("assignedTo", []), ("labels", []),
         ("priority", NO_DEFAULT), ("status", NO_DEFAULT), ("view", Late({})), ("screenshot", NO_DEFAULT),
     ),
     "projects": (
@@ -148,7 +148,8 @@ def new_document(collection: str, body: Mapping[str, Any], *, defaults: Mapping[
         if key not in ("_id", "__v") and (allowed is None or key in allowed):
             doc[key] = value
     for key, value in late:
-        doc.setdefault(key, copy.deepcopy(value))
+        if value != {}:  # an empty object is not stored (``minimize``)
+            doc.setdefault(key, copy.deepcopy(value))
     doc.update(forced)
     stamp = ids.now_iso()
     if insert_many:
@@ -156,7 +157,7 @@ def new_document(collection: str, body: Mapping[str, Any], *, defaults: Mapping[
     doc["createdAt"] = stamp
     doc["updatedAt"] = stamp
     doc["__v"] = 0
-    return doc
+    return minimize(doc)  # empty objects are not stored
 
 
 def hydrate(collection: str, raw: Mapping[str, Any], projection: Mapping[str, int] | None = None) -> Document:
@@ -194,6 +195,26 @@ def hydrate(collection: str, raw: Mapping[str, Any], projection: Mapping[str, in
     return out
 
 
+def array_paths(collection: str) -> frozenset[str]:
+    """The schema's array paths of a collection (setting one to a new value bumps ``__v``)."""
+    return frozenset(k for k, v in SCHEMA_PATHS[collection]
+                     if isinstance(v, list) or (isinstance(v, Late) and isinstance(v.value, list)))
+
+
+def versioned(collection: str, doc: Mapping[str, Any], changes: Mapping[str, Any]) -> bool:
+    """Whether mongoose bumps ``__v`` when ``changes`` are set on ``doc``: an array path changes."""
+    paths = array_paths(collection)
+    return any(key in paths and doc.get(key) != value for key, value in changes.items())
+
+
+def add_late_defaults(collection: str, doc: Document) -> Document:
+    """A document saved by mongoose gains the missing :class:`Late` defaults, at its end."""
+    for key, value in SCHEMA_PATHS[collection]:
+        if isinstance(value, Late) and key not in doc:
+            doc[key] = copy.deepcopy(value.value)
+    return doc
+
+
 def touch(doc: Document, *, version: bool = True) -> Document:
     """Bump ``updatedAt`` (and ``__v``) before a save."""
     doc["updatedAt"] = ids.now_iso()
@@ -223,7 +244,7 @@ def populated_user(user: Mapping[str, Any] | None) -> Document | None:
     """``{_id, name, surname, email, company}`` as mongoose ``populate`` returns it."""
     if user is None:
         return None
-    return {k: user[k] for k in ("_id", "name", "surname", "email", "company") if k in user}
+    return {k: user[k] for k in ("name", "surname", "_id", "email", "company") if k in user}
 
 
 def placeholder(object_id: Any) -> Document:
@@ -241,12 +262,13 @@ def placeholders(object_ids: Iterable[Any]) -> list[Document]:
     return [placeholder(i) for i in object_ids]
 
 
-def stream_out(stream: Mapping[str, Any], *, id_first: bool = False) -> Document:
+def stream_out(stream: Mapping[str, Any], *, id_first: bool = False, lean: bool = False) -> Document:
     """A stream as returned by the API: ``objects`` as placeholders, minimized.
 
-    ``id_first``: placeholders written ``{_id, type}`` (the stream list) instead of ``{type, _id}``.
+    ``id_first``: placeholders written ``{_id, type}`` (the stream list) instead of ``{type, _id}``;
+    ``lean``: read as a plain object (empty objects stored by an update are kept).
     """
-    out = minimize(stream)
+    out = dict(stream) if lean else minimize(stream)
     if isinstance(out.get("objects"), list):
         make = placeholder_from_db if id_first else placeholder
         out["objects"] = [make(o) for o in out["objects"]]

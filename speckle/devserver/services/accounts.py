@@ -8,7 +8,8 @@ from typing import Any
 from .. import ids
 from ..auth import check_password, hash_password
 from ..errors import HttpError, ServerCrash, SpeckleError, validation_error
-from ..models import new_document, touch, user_out
+from ..models import hydrate, new_document, touch, user_out
+from ..querylang import project
 from ..store import DuplicateKey
 from .base import Auth, Call, Document, get_by_id, route
 
@@ -127,7 +128,7 @@ def update_profile(call: Call) -> Document:
 def _save_profile(call: Call, user: Document) -> Document:
     """Store an edited user; an email another user has is a duplicate-key error."""
     try:
-        call.store.save("users", touch(user))
+        call.store.save("users", touch(user, version=False))
     except DuplicateKey as exc:
         raise SpeckleError(_duplicate_text(user["email"]), "MongoError") from exc
     return {"success": True, "message": "User profile updated."}
@@ -145,15 +146,16 @@ def get_user(call: Call) -> Document:
     user = get_by_id(call, "users", call.params["userId"], "User")
     if user is None:
         raise SpeckleError("no users found.")
-    keys = {"_id", "name", "surname", "company", "archived"}
+    keys = ["_id", "name", "surname", "company", "archived"]
     if call.config.expose_emails == "true":
-        keys.add("email")
+        keys.append("email")
     return {"success": True, "resource": _projected(user, keys)}
 
 
-def _projected(user: Document, keys: set[str]) -> Document:
-    """A projection keeps the stored order of the fields."""
-    return {k: v for k, v in user.items() if k in keys}
+def _projected(user: Document, keys: list[str]) -> Document:
+    """A user read with a projection, its keys in the order mongoose gives them."""
+    projection = dict.fromkeys(keys, 1)
+    return hydrate("users", project(user, projection), projection)
 
 
 ADMIN_EDIT_FIELDS = ("name", "surname", "company", "email", "role", "archived")
@@ -182,11 +184,11 @@ def search_users(call: Call) -> Document:
     if not text or (isinstance(text, (str, list, dict)) and len(text) < 3):
         raise _fail(400, "no search criteria present, or too short search string (must be > 2).")
     if not isinstance(text, str):
-        raise ServerCrash("str.replace is not a function", "TypeError")
+        raise ServerCrash("string.replace is not a function", "TypeError")
     pattern = re.compile(re.escape(text), re.I)
-    keys = {"_id", "name", "surname", "company"}
+    keys = ["_id", "name", "surname", "company"]
     if call.config.expose_emails:
-        keys.add("email")
+        keys.append("email")
     found = []
     for user in call.store.all("users"):
         if any(isinstance(user.get(k), str) and pattern.search(user[k]) for k in ("name", "surname", "email")):

@@ -54,10 +54,10 @@ def update_client(call: Call) -> Document:
     """Merge body fields into a client (write on its stream)."""
     body = call.body_dict()
     client = _client_with_access(call, "write", list(body))
-    for key, value in body.items():
-        if key in models.CLIENT_FIELDS:
-            client[key] = value
-    call.store.save("clients", models.touch(client))
+    changes = {k: v for k, v in body.items() if k in models.CLIENT_FIELDS}
+    version = models.versioned("clients", client, changes)
+    client.update(changes)
+    call.store.save("clients", models.touch(client, version=version))
     return {"success": True, "message": "Client updated following fields: " + ",".join(body)}
 
 

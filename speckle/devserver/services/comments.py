@@ -108,10 +108,10 @@ def update_comment(call: Call) -> Document:
     comment = _comment(call)
     body = call.body_dict()
     check(call.user, "write", comment, "comment", body.keys())
-    for key, value in body.items():
-        if key in models.COMMENT_FIELDS:
-            comment[key] = value
-    call.store.save("comments", models.touch(comment))
+    changes = {k: v for k, v in body.items() if k in models.COMMENT_FIELDS}
+    version = models.versioned("comments", comment, changes)
+    comment.update(changes)
+    call.store.save("comments", models.touch(comment, version=version))
     return {"success": True, "message": "Comment edited", "fields": list(body)}
 
 

@@ -230,7 +230,8 @@ def get_object(call: Call) -> Document:
     obj = _get_object(call)
     check(call.user, "read", obj, "object")
     query = call.query()
-    obj = project(obj, prepare_projection(query.projection, query.raw))
+    projection = prepare_projection(query.projection, query.raw)
+    obj = models.hydrate("objects", project(obj, projection), projection)
     obj.pop("partOf", None)
     return {"success": True, "resource": models.minimize(obj)}
 
@@ -241,10 +242,10 @@ def update_object(call: Call) -> Document:
     obj = _get_object(call)
     body = call.body_dict()
     check(call.user, "write", obj, "object", body.keys())
-    for key, value in body.items():
-        if key not in ("_id", "__v"):
-            obj[key] = value
-    call.store.save("objects", models.touch(obj))
+    changes = {k: v for k, v in body.items() if k not in ("_id", "__v")}
+    version = models.versioned("objects", obj, changes)
+    obj.update(changes)
+    call.store.save("objects", models.touch(obj, version=version))
     return {"success": True, "message": "Object updated."}
 
 
@@ -255,7 +256,7 @@ def update_object_properties(call: Call) -> Document:
     check(call.user, "write", obj, "object")
     if isinstance(obj.get("properties"), dict):
         obj["properties"].update(call.body_dict())
-        call.store.save("objects", models.touch(obj))
+        call.store.save("objects", models.touch(obj, version=False))
     return {"success": True, "message": "Object properties updated."}
 
 

@@ -12,7 +12,7 @@ from .base import Auth, Call, Document, get_by_id, get_stream, require, route
 
 B = {"family": Family.B, "style": Style.MESSAGE}
 SCHEMA = models.SCHEMAS["projects"]
-STREAM_SUMMARY = ("_id", "canRead", "canWrite", "name", "streamId", "owner", "__v", "updatedAt")
+STREAM_SUMMARY = ("canRead", "canWrite", "name", "_id", "streamId", "owner", "updatedAt", "__v")
 
 
 def _project(call: Call) -> Document:
@@ -153,8 +153,8 @@ def delete_project(call: Call) -> Document:
         if stream is not None:
             withdraw(stream)
             _save_stream(call, stream)
-            modified.append(_summary(stream, ("_id", "canWrite", "canRead", "streamId", "owner",
-                                              "__v", "updatedAt")))
+            modified.append(_summary(stream, ("canRead", "canWrite", "_id", "streamId", "owner",
+                                              "updatedAt", "__v")))
     call.store.delete("projects", [project["_id"]])
     return {"success": True, "message": "Project was permanently deleted.", "modifiedStreams": modified}
 

@@ -83,6 +83,9 @@ def _list_streams(call: Call, *, scoped: bool) -> list[Document]:
         return stream.get("owner") == uid or uid in (stream.get("canRead") or []) \
             or uid in (stream.get("canWrite") or [])
 
+    if scoped and query.projection and any(query.projection.values()):
+        # populate() of canRead/canWrite adds them to an inclusive projection
+        query.projection = {**query.projection, "canRead": 1, "canWrite": 1}
     streams = query.apply(call.store.all("streams"), scope=mine if scoped else None, hydrate="streams")
     if populate:
         _populate_permissions(call, streams)
@@ -109,7 +112,7 @@ def get_one_stream(call: Call) -> Document:
     """One stream; ``layers`` always present (a default layer is invented when needed)."""
     stream = _readable_stream(call, call.params["streamId"])
     query = call.query()
-    out = models.stream_out(project(stream, prepare_projection(query.projection, query.raw)))
+    out = models.stream_out(project(stream, prepare_projection(query.projection, query.raw)), lean=True)
     if not out.get("layers"):
         objects = out.get("objects")
         out["layers"] = (
@@ -130,7 +133,7 @@ def update_stream(call: Call) -> Document:
     if "objects" in body:
         entries = body["objects"]
         if not isinstance(entries, list):
-            raise ServerCrash("objects.filter is not a function", "TypeError")
+            raise ServerCrash("req.body.objects.filter is not a function", "TypeError")
         if all(models.is_placeholder(e) for e in entries):
             body["objects"] = [e.get("_id") for e in entries]
         else:
@@ -139,10 +142,11 @@ def update_stream(call: Call) -> Document:
     for key in ("canRead", "canWrite"):
         if isinstance(body.get(key), list):
             body[key] = [u for u in body[key] if u is not None]
+    version = models.versioned("streams", stream, body)
     for key, value in body.items():
         if key not in ("_id", "__v"):
             stream[key] = value
-    call.store.save("streams", models.touch(stream))
+    call.store.save("streams", models.touch(models.add_late_defaults("streams", stream), version=version))
     return {"success": True, "message": "Patched stream fields: " + ",".join(body.keys())}
 
 
@@ -241,6 +245,8 @@ def _revision(stream: Document, sender: Document | None) -> Document:
 @route("GET", "/streams/:streamId/delta/:otherId", auth=Auth.OPTIONAL)
 def get_delta(call: Call) -> Document | Reply:
     """Delta from stream A to stream B, with sender metadata."""
+    if call.params["streamId"] == call.params["otherId"]:
+        raise HttpError(400, {"success": False, "message": "Can not diff the same stream, yo!"})
     a, b = _two_readable(call)
     sender_a, sender_b = _sender(call, a), _sender(call, b)
     a_objs, b_objs = a.get("objects") or [], b.get("objects") or []
@@ -266,8 +272,8 @@ def get_delta(call: Call) -> Document | Reply:
     missing = [name for name, sender in (("A", sender_a), ("B", sender_b)) if sender is None]
     if not missing:
         return body
-    body["message"] = f"Clients from Stream {' and Stream '.join(missing)} are undefined"
-    return Reply(body, 400)
+    message = f"Clients from Stream {' and Stream '.join(missing)} are undefined"
+    return Reply({"success": True, "message": message, **body}, 400)
 
 
 @route("POST", "/streams/:streamId/delta", auth=Auth.MANDATORY, style=Style.STRINGIFY)
