@@ -724,14 +724,23 @@ class Report:
             lines.append(f"--- {expected['label']} [{expected['request']}]")
             for key in ("status", "type", "body", "frames", "closed"):
                 if key in expected and (got is None or got.get(key) != expected.get(key)):
-                    lines.append(f"  {key}: expected {_show(expected.get(key))}")
-                    lines.append(f"  {key}:      got {_show(None if got is None else got.get(key))}")
+                    want, have = _window(expected.get(key), None if got is None else got.get(key))
+                    lines.append(f"  {key}: expected {want}")
+                    lines.append(f"  {key}:      got {have}")
         return "\n".join(lines)
 
 
-def _show(value: Any, width: int = 600) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= width else text[:width] + f"... ({len(text)} chars)"
+def _window(want: Any, have: Any, width: int = 500) -> tuple[str, str]:
+    """Both values as text, cut to a window around where they start to differ."""
+    a, b = (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in (want, have))
+    start = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    start = max(0, start - width // 3)
+
+    def cut(text: str) -> str:
+        part = text[start : start + width]
+        return ("..." if start else "") + part + (f"... ({len(text)} chars)" if start + width < len(text) else "")
+
+    return cut(a), cut(b)
 
 
 def normalise(records: list[Record], server_name: str = REAL_SERVER_NAME) -> list[Record]:

@@ -125,7 +125,11 @@ def message_for(style: Style, error: SpeckleError) -> Any:
         return "{}"
     if style is Style.LOGGED_OBJECT:
         stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-        return {**error.obj, "level": "error", "timestamp": stamp}
+        obj = dict(error.obj)
+        if error.name == "CastError":  # as winston leaves the error it logged: no ``kind``
+            obj = {"message": obj.get("message"), "name": obj.get("name"),
+                   **{k: v for k, v in obj.items() if k not in ("message", "name", "kind")}}
+        return {**obj, "level": "error", "timestamp": stamp}
     return "Something failed."
 
 

@@ -84,33 +84,40 @@ CLOSED: dict[str, tuple[str, ...]] = {
 SCHEMAS: dict[str, dict[str, str]] = {
     "streams": {
         "name": "string", "description": "string", "commitMessage": "string", "streamId": "string",
-        "jobNumber": "string", "owner": "string", "private": "boolean", "deleted": "boolean",
+        "jobNumber": "string", "owner": "objectid", "private": "boolean", "deleted": "boolean",
         "isComputedResult": "boolean", "onlineEditable": "boolean", "anonymousComments": "boolean",
-        "tags": "string", "canRead": "string", "canWrite": "string", "parent": "string",
+        "tags": "string", "canRead": "objectid", "canWrite": "objectid", "parent": "string",
         "children": "string", "createdAt": "date", "updatedAt": "date",
     },
     "objects": {
         "type": "string", "hash": "string", "geometryHash": "string", "applicationId": "string",
-        "name": "string", "owner": "string", "private": "boolean", "deleted": "boolean",
+        "name": "string", "owner": "objectid", "private": "boolean", "deleted": "boolean",
         "createdAt": "date", "updatedAt": "date",
     },
     "clients": {
         "role": "string", "documentName": "string", "documentGuid": "string",
         "documentType": "string", "documentLocation": "string", "streamId": "string",
-        "owner": "string", "online": "boolean", "private": "boolean",
+        "owner": "objectid", "online": "boolean", "private": "boolean",
         "createdAt": "date", "updatedAt": "date",
     },
     "comments": {
-        "text": "string", "owner": "string", "closed": "boolean", "flagged": "boolean",
-        "priority": "string", "status": "string", "labels": "string", "assignedTo": "string",
+        "text": "string", "owner": "objectid", "closed": "boolean", "flagged": "boolean",
+        "priority": "string", "status": "string", "labels": "string", "assignedTo": "objectid",
         "createdAt": "date", "updatedAt": "date",
     },
     "projects": {
-        "name": "string", "description": "string", "jobNumber": "string", "owner": "string",
+        "name": "string", "description": "string", "jobNumber": "string", "owner": "objectid",
         "private": "boolean", "deleted": "boolean", "tags": "string", "streams": "string",
-        "canRead": "string", "canWrite": "string", "createdAt": "date", "updatedAt": "date",
+        "canRead": "objectid", "canWrite": "objectid", "createdAt": "date", "updatedAt": "date",
     },
 }
+
+for _schema in SCHEMAS.values():
+    _schema.setdefault("_id", "objectid")
+    _schema.setdefault("comments", "objectid")
+SCHEMAS["streams"]["objects"] = "objectid"
+SCHEMAS["objects"].update(parent="objectid", children="objectid", ancestors="objectid")
+SCHEMAS["projects"].update({"permissions.canRead": "objectid", "permissions.canWrite": "objectid"})
 
 PLACEHOLDER = "Placeholder"
 

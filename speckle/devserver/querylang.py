@@ -186,6 +186,9 @@ class CastFailure(SpeckleError):
     """A criterion value that the schema type cannot accept."""
 
 
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
+
+
 def _cast(kind: str, path: str, value: Any) -> Any:
     if isinstance(value, re.Pattern) or value is None:
         return value
@@ -212,6 +215,11 @@ def _cast(kind: str, path: str, value: Any) -> Any:
         number = js_number(str(value))
         if number is not None:
             return _num(number)
+    elif kind == "objectid":
+        if isinstance(value, str) and (_OBJECT_ID.fullmatch(value) or len(value) == 12):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value  # a timestamp-based ObjectId: never equal to a stored id
     elif kind == "date":
         if isinstance(value, datetime):
             return value
@@ -223,7 +231,8 @@ def _cast(kind: str, path: str, value: Any) -> Any:
             pass
     else:
         return value
-    raise CastFailure(f'Cast to {kind} failed for value "{value}" at path "{path}"', "CastError")
+    name = "ObjectId" if kind == "objectid" else kind
+    raise CastFailure(f'Cast to {name} failed for value "{value}" at path "{path}"', "CastError")
 
 
 def cast_criterion(schema: Schema, path: str, criterion: Any) -> Any:
