@@ -305,6 +305,7 @@ def scenario(run: Runner, heartbeat_timeout: float = 35.0) -> None:
     _clients(run)
     _comments(run)
     _projects(run)
+    _casts(run)
     _bodies(run)
     _websockets(run, heartbeat_timeout)
 
@@ -331,6 +332,8 @@ def _accounts(run: Runner) -> None:
         run.tokens[role] = _get(answer, "resource", "token", default="")
         run.apitokens[role] = _get(answer, "resource", "apitoken", default="")
     run.call("POST", "/accounts/register", None, {"email": "owner@speckle.test", "password": PASSWORD})
+    run.call("POST", "/accounts/register", None, {"email": "Bare@Speckle.Test", "password": PASSWORD})
+    run.call("POST", "/accounts/register", None, {"email": ["a@b.cc"], "password": PASSWORD})
     # login
     run.call("POST", "/accounts/login", None, {})
     run.call("POST", "/accounts/login", None, {"email": "nobody@speckle.test", "password": PASSWORD})
@@ -415,6 +418,7 @@ def _streams(run: Runner) -> None:
     run.call("PUT", f"/streams/{s2}", "owner", {"objects": "nope"})
     run.call("PUT", f"/streams/{s2}", "owner", {"objects": [{"type": "Point", "value": [1, 2, 3]},
                                                             {"type": "Point", "value": [4, 5, 6]}]})
+    run.call("GET", f"/streams/{s2}?fields=__v", "owner", label="version probe")
     run.call("PUT", f"/streams/{s2}", "owner", {"streamId": s2, "name": "Second"})
     run.call("PUT", "/streams/nope", "owner", {"name": "x"})
     for role in ("owner", "reader", "stranger", None):
@@ -434,6 +438,7 @@ def _streams(run: Runner) -> None:
     run.ids["clone"] = _get(answer, "clone", "streamId", default="missing")
     answer = run.call("POST", f"/streams/{s2}/clone", "owner", {})
     run.ids["clone2"] = _get(answer, "clone", "streamId", default="missing")
+    run.call("GET", f"/streams/{s2}?fields=__v", "owner", label="version probe")
     run.call("POST", "/streams/nope/clone", "owner", {})
     run.call("GET", f"/streams/{s1}", "owner")
     run.call("GET", f"/streams/{s1}/diff/{s2}", "owner")
@@ -445,10 +450,14 @@ def _streams(run: Runner) -> None:
     run.call("GET", f"/streams/{s1}/delta/{s1}", "owner")
     run.call("GET", f"/streams/{s1}/delta/nope", "owner")
     run.call("POST", f"/streams/{s2}/delta", "owner", {})
+    run.call("GET", f"/streams/{s2}?fields=__v", "owner", label="version probe")
     run.call("POST", f"/streams/{s2}/delta", "owner", {"revisionA": {"id": "other"}})
+    run.call("GET", f"/streams/{s2}?fields=__v", "owner", label="version probe")
     run.call("POST", f"/streams/{s2}/delta", "owner", {"revisionA": {"id": s2}, "created": "x"})
+    run.call("GET", f"/streams/{s2}?fields=__v", "owner", label="version probe")
     run.call("POST", f"/streams/{s2}/delta", "owner", {
         "revisionA": {"id": s2}, "created": [{"type": "Point", "value": [7, 8, 9]}], "deleted": []})
+    run.call("GET", f"/streams/{s2}?fields=__v", "owner", label="version probe")
     run.call("POST", f"/streams/{s2}/delta", "owner", {
         "revisionA": {"id": s2}, "created": [], "deleted": [{"_id": "5f0000000000000000000000"}]})
     run.call("GET", f"/streams/{s2}/objects", "owner")
@@ -482,6 +491,8 @@ def _objects(run: Runner) -> None:
     run.call("POST", "/objects/getbulk", "owner", {"ids": [ids[0]]})
     run.call("POST", "/objects/getbulk", "owner", "just text")
     run.call("POST", "/objects/getbulk", "owner", [])
+    run.call("POST", "/objects/getbulk", "owner", {})
+    run.call("POST", "/objects/getbulk", "owner", [{"a": 1}])
     # derive, update, delete
     run.call("POST", "/objects/derive", "owner", [{"_id": ids[1], "name": "derived"}])
     run.call("POST", "/objects/derive", "owner", {"_id": ids[1]})
@@ -543,6 +554,7 @@ def _comments(run: Runner) -> None:
     for role in (None, "reader", "stranger"):
         run.call("GET", f"/comments/stream/{s1}", role)
     run.call("GET", f"/comments/user/{run.ids['owner']}", "owner")
+    run.call("GET", f"/comments/unknown/{s1}", "owner")
     for role in (None, "owner", "reader", "admin"):
         run.call("GET", f"/comments/{cm}", role)
     run.call("GET", "/comments/not-an-id", "owner")
@@ -580,12 +592,17 @@ def _projects(run: Runner) -> None:
     run.call("PUT", f"/projects/{p}/addstream/{s1}", "owner")
     run.call("PUT", f"/projects/{p}/addstream/{s2}", "owner")
     run.call("PUT", f"/projects/{p}/addstream/nope", "owner")
+    run.call("GET", f"/streams/{s2}?fields=__v", "owner", label="version probe")
     run.call("PUT", f"/projects/{p}/adduser/{r}", "owner")
     run.call("PUT", f"/projects/{p}/adduser/{w}", "owner")
     run.call("PUT", f"/projects/{p}/adduser/not-an-id", "owner")
     run.call("PUT", f"/projects/{p}/upgradeuser/{w}", "owner")
     run.call("PUT", f"/projects/{p}/downgradeuser/{w}", "owner")
     run.call("PUT", f"/projects/{p}/upgradeuser/{st}", "owner")
+    run.call("GET", f"/streams/{s2}?fields=__v", "owner", label="version probe")
+    for action in ("upgradeuser", "downgradeuser"):
+        run.call("PUT", f"/projects/{p}/{action}/not-an-id", "owner")
+    run.call("DELETE", f"/projects/{p}/removeuser/not-an-id", "owner")
     run.call("GET", f"/projects/{p}", "reader")
     run.call("GET", f"/streams/{s2}", "reader")
     run.call("DELETE", f"/projects/{p}/removeuser/{r}", "owner")
@@ -595,12 +612,26 @@ def _projects(run: Runner) -> None:
     run.call("DELETE", f"/projects/{p}", "stranger")
     run.call("DELETE", f"/projects/{p}", "owner")
     run.call("DELETE", "/projects/not-an-id", "owner")
+    run.call("DELETE", "/projects/5f0000000000000000000000", "owner")
     # stream deletion last: its children go with it
     run.call("DELETE", f"/streams/{run.ids['clone']}", "owner")
     run.call("DELETE", f"/streams/{s2}", "stranger")
     run.call("DELETE", f"/streams/{s2}", "owner")
     run.call("DELETE", "/streams/nope", "owner")
     run.call("GET", "/streams?fields=name,children", "owner")
+
+
+def _casts(run: Runner) -> None:
+    """Wrongly typed fields: mongoose's CastError/ValidationError answers."""
+    s1, c1 = run.ids["s1"], run.ids["c1"]
+    run.call("POST", "/clients", "owner", {"online": "notabool", "streamId": s1})
+    run.call("PUT", f"/clients/{c1}", "owner", {"online": "notabool"})
+    run.call("POST", "/streams", "owner", {"private": "notabool"})
+    run.call("PUT", f"/streams/{s1}", "owner", {"private": "notabool"})
+    run.call("PUT", f"/streams/{s1}", "owner", {"canRead": ["not-an-id"]})
+    run.call("POST", "/projects", "owner", {"private": "notabool"})
+    run.call("POST", f"/comments/stream/{s1}", "owner", {"text": "x", "closed": "notabool"})
+    run.call("POST", "/objects", "owner", [{"type": "Point", "private": "notabool"}])
 
 
 def _bodies(run: Runner) -> None:
@@ -657,6 +688,12 @@ def _websockets(run: Runner, heartbeat_timeout: float) -> None:
     run.ws_settle("join of a private stream (no permission)")
     run.ws_send("owner", {"eventName": "join", "resourceType": "project", "resourceId": "5f0000000000000000000000"})
     run.ws_settle("join of a missing resource")
+    run.ws_send("owner", {"eventName": "join", "resourceType": "object", "resourceId": "not-an-id"})
+    run.ws_settle("join with a malformed id")
+    run.ws_send("stranger", {"eventName": "join", "resourceType": "stream", "resourceId": s1})
+    run.ws_send("stranger", {"eventName": "leave", "roomName": f"stream-{s1}"})
+    run.ws_send("owner", {"eventName": "broadcast", "resourceType": "stream", "resourceId": s1, "args": {"b": 2}})
+    run.ws_settle("join, leave by room name, broadcast")
     run.ws_send("owner", {"eventName": "broadcast", "streamId": s1, "args": {"eventType": "update-global"}})
     run.ws_settle("broadcast to a stream room")
     run.ws_send("reader", '{"eventName":"broadcast","resourceType":"stream","resourceId":"' + s1 + '","args":{"a":1}}')

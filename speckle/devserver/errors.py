@@ -53,11 +53,32 @@ class SpeckleError(Exception):
         return f"{self.name}: {self.text}"
 
 
-def cast_error(value: object, model: str, path: str = "_id") -> SpeckleError:
-    """A mongoose ObjectId ``CastError`` for ``value`` on ``model``."""
-    text = f'Cast to ObjectId failed for value "{value}" at path "{path}" for model "{model}"'
+def js_inspect(value: object) -> str:
+    """Node's ``util.inspect`` of a JSON value, on one line (``{ ids: [ 'a' ] }``)."""
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[ " + ", ".join(js_inspect(v) for v in value) + " ]" if value else "[]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        parts = [(k if k.isidentifier() else js_inspect(k)) + ": " + js_inspect(v) for k, v in value.items()]
+        return "{ " + ", ".join(parts) + " }"
+    return str(value)
+
+
+def cast_error(value: object, model: str | None, path: str = "_id") -> SpeckleError:
+    """A mongoose ObjectId ``CastError`` for ``value`` on ``model`` (``None``: a query update's)."""
+    shown = value if isinstance(value, str) else js_inspect(value)
+    text = f'Cast to ObjectId failed for value "{shown}" at path "{path}"'
+    if model is not None:
+        text += f' for model "{model}"'
     obj = {
-        "stringValue": f'"{value}"',
+        "stringValue": f'"{shown}"',
         "kind": "ObjectId",
         "value": value,
         "path": path,

@@ -25,7 +25,7 @@ B = {"family": Family.B, "style": Style.MESSAGE}
 def resolve_resource(call: Call, resource_type: str, resource_id: str) -> tuple[str, Kind, Document | None]:
     """Look a comment target up by type (streams by ``streamId``, others by ``_id``)."""
     if resource_type not in RESOURCE_TYPES:
-        raise ServerCrash("Cannot read property 'findOne' of undefined", "TypeError")
+        raise ServerCrash("Cannot read property 'then' of undefined", "TypeError")
     collection, kind, model = RESOURCE_TYPES[resource_type]
     if collection == "streams":
         return collection, kind, get_stream(call, resource_id)

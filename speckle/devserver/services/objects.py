@@ -183,6 +183,8 @@ def _no_permission(object_id: Any) -> dict[str, Any]:
 def get_bulk(call: Call) -> Document | RawJson:
     """One entry per requested id, in request order; placeholders for the rest."""
     wanted = call.body
+    if isinstance(wanted, dict):  # ``{$in: body}`` casts the object itself
+        raise cast_error(wanted, "SpeckleObject")
     if not isinstance(wanted, list):
         raise SpeckleError("req.body.map is not a function", "TypeError")
     for _id in wanted:

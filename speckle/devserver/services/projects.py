@@ -72,8 +72,10 @@ def _summary(stream: Document, changed: bool, keys: tuple[str, ...] = STREAM_SUM
     return out
 
 
-def _save_stream(call: Call, stream: Document, *, version: bool = True) -> None:
-    call.store.save("streams", models.touch(stream, version=version))
+def _save_stream(call: Call, stream: Document) -> None:
+    """Save a stream read with a projection: ``updatedAt`` is set, but ``__v`` (not selected) is
+    not bumped, as mongoose versions only documents whose version key was read."""
+    call.store.save("streams", models.touch(stream, version=False))
 
 
 def _save_project(call: Call, project: Document, *, version: bool = True) -> Document:
@@ -93,13 +95,14 @@ def _each_stream(call: Call, project: Document, fn: Callable[[Document], bool], 
                 raise type_error("canWrite")
             continue
         if fn(stream):
-            _save_stream(call, stream, version=False)
+            _save_stream(call, stream)
 
 
-def _user_param(call: Call) -> str:
+def _user_param(call: Call, path: str | None) -> str:
+    """The ``userId`` parameter; a malformed one fails to cast at ``path`` (``None``: never checked)."""
     user_id = call.params["userId"]
-    if not ids.is_object_id(user_id):
-        raise cast_error(user_id, "Project", "permissions.canWrite")
+    if path is not None and not ids.is_object_id(user_id):
+        raise cast_error(user_id, None, path)
     return user_id
 
 
@@ -214,7 +217,7 @@ def remove_stream(call: Call) -> Document:
 def add_user(call: Call) -> Document:
     """Grant a user write on every project stream and read on the project."""
     project = _writable_project(call)
-    user_id = _user_param(call)
+    user_id = _user_param(call, "canWrite")
     _each_stream(call, project, lambda s: _add(s.setdefault("canWrite", []), user_id) or True, strict=False)
     _add(project.setdefault("canRead", []), user_id)
     _add(_perm(project, "canWrite"), user_id)
@@ -227,7 +230,7 @@ def add_user(call: Call) -> Document:
 def remove_user(call: Call) -> Document:
     """Withdraw a user from the project and its streams (unless another project grants it)."""
     project = _writable_project(call)
-    user_id = _user_param(call)
+    user_id = _user_param(call, None)
     both: list[str] = []
     write: list[str] = []
     read: list[str] = []
@@ -260,7 +263,7 @@ def remove_user(call: Call) -> Document:
 def upgrade_user(call: Call) -> Document:
     """Grant a user read and write on every project stream."""
     project = _writable_project(call)
-    user_id = _user_param(call)
+    user_id = _user_param(call, "canRead")
 
     def grant(stream: Document) -> bool:
         _add(stream.setdefault("canWrite", []), user_id)
@@ -278,7 +281,7 @@ def upgrade_user(call: Call) -> Document:
 def downgrade_user(call: Call) -> Document:
     """Move a user from write to read access on the project's streams."""
     project = _writable_project(call)
-    user_id = _user_param(call)
+    user_id = _user_param(call, None)
     moved: list[str] = []
     added: list[str] = []
 
@@ -296,6 +299,8 @@ def downgrade_user(call: Call) -> Document:
         return False
 
     _each_stream(call, project, downgrade, strict=True)
+    if not ids.is_object_id(user_id):  # pushing it into the project's permissions fails to cast
+        raise cast_error(user_id, None, "permissions.canRead")
     changed = _pull(_perm(project, "canWrite"), user_id)
     changed = _add(_perm(project, "canRead"), user_id) or changed
     return {"success": True, "project": _save_project(call, project, version=changed),

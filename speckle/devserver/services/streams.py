@@ -139,10 +139,10 @@ def update_stream(call: Call) -> Document:
         else:
             full = [e for e in entries if not models.is_placeholder(e)]
             body["objects"] = _object_ids(bulk_save(call, full))
+    version = models.versioned("streams", stream, body)
     for key in ("canRead", "canWrite"):
         if isinstance(body.get(key), list):
             body[key] = [u for u in body[key] if u is not None]
-    version = models.versioned("streams", stream, body)
     for key, value in body.items():
         if key not in ("_id", "__v"):
             stream[key] = value
