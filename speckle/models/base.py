@@ -12,6 +12,7 @@ Every model
 
 from __future__ import annotations
 
+import json as _json
 from typing import Any
 
 from pydantic import (
@@ -26,6 +27,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic import ValidationError as PydanticValidationError
+
+from speckle._untrusted import preview
+from speckle._untrusted import short_repr as _r
 
 __all__ = ["SpeckleModel", "ResourceModel"]
 
@@ -124,7 +128,7 @@ class SpeckleModel(BaseModel):
         if not isinstance(data, dict):
             from speckle.errors import SpeckleResponseError
 
-            raise SpeckleResponseError(f"expected a JSON object for a {cls.__name__}, got: {str(data)[:200]}")
+            raise SpeckleResponseError(f"expected a JSON object for a {cls.__name__}, got: {preview(data)}")
         try:
             return cls.model_validate(data)
         except PydanticValidationError:
@@ -136,15 +140,78 @@ class SpeckleModel(BaseModel):
         """Like :meth:`to_payload`: a plain dict of every field that is set."""
         return self.to_payload()
 
+    # -- pydantic 1 names, as scripts written for the original client call them -----------------
+
     @classmethod
     def parse_obj(cls, obj: Any) -> Any:
-        """Build a model from a dict (the pydantic v1 name the original client documented)."""
+        """Build a model from a dict (the pydantic 1 name the original client documented).
+
+        Arguments:
+            obj {dict} -- the fields
+
+        Returns:
+            SpeckleModel -- the model
+        """
         return cls.model_validate(obj)
 
+    @classmethod
+    def parse_raw(cls, text: str | bytes) -> Any:
+        """Build a model from a JSON document (pydantic 1 name).
+
+        Arguments:
+            text {str|bytes} -- the JSON text of one object
+
+        Returns:
+            SpeckleModel -- the model
+        """
+        return cls.model_validate_json(text)
+
     def dict(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
-        """A dict of the model's fields by their Python names (pydantic v1 style, kept for old scripts)."""
-        kwargs.setdefault("exclude_unset", False)
+        """The model's fields as a dict, by their Python names (``id`` for ``_id``; pydantic 1 name).
+
+        By default only the fields the model holds: what the server sent and what was set
+        since (``exclude_unset=True``), so ``client.comments.update(id, comment.dict())`` sends
+        back exactly what was read plus the changes, and never ``None`` for fields the server
+        did not have. Pass ``exclude_unset=False`` for every declared field.
+
+        Keyword Arguments:
+            kwargs -- ``include``, ``exclude``, ``by_alias``, ``exclude_unset``,
+                ``exclude_defaults``, ``exclude_none`` (as in pydantic)
+
+        Returns:
+            dict -- the fields
+        """
+        kwargs.setdefault("exclude_unset", True)
+        kwargs.setdefault("warnings", False)
         return self.model_dump(**kwargs)
+
+    def json(self, **kwargs: Any) -> str:  # type: ignore[override]
+        """The model as JSON text (pydantic 1 name): the fields of :meth:`dict`.
+
+        Keyword Arguments:
+            kwargs -- the arguments of :meth:`dict`, and ``indent``, ``sort_keys``... for
+                :func:`json.dumps`
+
+        Returns:
+            str -- the JSON text
+        """
+        dump_keys = ("include", "exclude", "by_alias", "exclude_unset", "exclude_defaults", "exclude_none")
+        dump_args = {key: kwargs.pop(key) for key in dump_keys if key in kwargs}
+        return _json.dumps(self.dict(mode="json", **dump_args), **kwargs)
+
+    def copy(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        """A copy of the model (pydantic 1 name); ``deep=True`` copies nested values too.
+
+        Keyword Arguments:
+            update {dict} -- fields to change in the copy (default: {None})
+            deep {bool} -- copy nested values (default: {False})
+
+        Returns:
+            SpeckleModel -- the copy
+        """
+        copied = self.model_copy(update=kwargs.get("update"), deep=bool(kwargs.get("deep", False)))
+        copied._key_order = self._key_order
+        return copied
 
     # -- dict-style access ---------------------------------------------------------------------
 
@@ -204,8 +271,8 @@ class ResourceModel(SpeckleModel):
 
     def __repr__(self) -> str:
         label = self.get("name") or self.get("streamId") or self.get("type")
-        extra = f" {label!r}" if label else ""
-        return f"<{type(self).__name__} id={self.id!r}{extra}>"
+        extra = f" {_r(label)}" if label else ""
+        return f"<{type(self).__name__} id={_r(self.id)}{extra}>"
 
     def __str__(self) -> str:
         return repr(self)

@@ -54,9 +54,9 @@ def update_client(call: Call) -> Document:
     """Merge body fields into a client (write on its stream)."""
     body = call.body_dict()
     client = _client_with_access(call, "write", list(body))
-    changes = {k: v for k, v in body.items() if k in models.CLIENT_FIELDS}
-    version = models.versioned("clients", client, changes)
-    client.update(changes)
+    models.check_version(client, body)
+    version = models.versioned("clients", client, body)
+    models.apply("clients", client, body)
     call.store.save("clients", models.touch(client, version=version))
     return {"success": True, "message": "Client updated following fields: " + ",".join(body)}
 

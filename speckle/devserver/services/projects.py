@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import ids, models
 from ..errors import Family, Style, cast_error, type_error
-from ..permissions import check
+from ..permissions import check, is_member
 from .base import Auth, Call, Document, get_by_id, get_stream, require, route
 
 B = {"family": Family.B, "style": Style.MESSAGE}
@@ -118,8 +118,7 @@ def _list(call: Call, *, scoped: bool) -> Document:
     uid = call.uid
 
     def mine(project: Document) -> bool:
-        return project.get("owner") == uid or uid in (project.get("canRead") or []) \
-            or uid in (project.get("canWrite") or [])
+        return is_member(uid, project)
 
     found = call.query(SCHEMA).apply(call.store.all("projects"), scope=mine if scoped else None,
                                    hydrate="projects")
@@ -151,9 +150,9 @@ def update_project(call: Call) -> Document:
     """Set body keys (no protected fields, no propagation)."""
     project = _writable_project(call)
     body = call.body_dict()
-    changes = {k: v for k, v in body.items() if k not in ("_id", "__v")}
-    version = models.versioned("projects", project, changes)
-    project.update(changes)
+    models.check_version(project, body)
+    version = models.versioned("projects", project, body)
+    models.apply("projects", project, body)
     _save_project(call, project, version=version)
     return {"success": True, "message": f"Patched {','.join(body)} for {project['_id']}."}
 
