@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from speckle._untrusted import preview
 from speckle.errors import SpeckleInputError, SpeckleResponseError
-from speckle.models.base import SpeckleModel
+from speckle.models.base import PROTECTED_FIELDS, SpeckleModel
 from speckle.query import Query, encode_query
 
 if TYPE_CHECKING:
@@ -134,8 +134,10 @@ def update_payload(data: Any, what: str = "data") -> Any:
     Read-modify-write (``c = client.comments.get(id); c.labels = [...];
     client.comments.update(id, c.dict())``) sends back what the server gave; the fields of
     :data:`SERVER_MANAGED_FIELDS` are left out so a stale ``__v`` cannot make the server refuse
-    the change. Every other key is sent as given (``None`` values included); the caller's dict
-    is not modified.
+    the change, and so are ``owner``/``email`` when ``data`` is a model read from the server (or
+    its ``.dict()``) and they are unchanged: v1 servers refuse them from collaborators even
+    unchanged (an owner handing a resource over still sends a changed ``owner``). Every other
+    key is sent as given (``None`` values included); the caller's dict is not modified.
 
     Arguments:
         data {dict|SpeckleModel} -- the fields to update
@@ -144,10 +146,17 @@ def update_payload(data: Any, what: str = "data") -> Any:
         dict -- the document to send (a new dict when something was left out)
     """
     payload = as_payload(data, what)
-    if isinstance(payload, Mapping) and any(key in payload for key in SERVER_MANAGED_FIELDS):
-        dropped = [key for key in payload if key in SERVER_MANAGED_FIELDS]
-        logger.debug("update: not sending the server-managed fields %s", dropped)
-        payload = {key: value for key, value in payload.items() if key not in SERVER_MANAGED_FIELDS}
+    if not isinstance(payload, Mapping):
+        return payload
+    as_read = data.protected_as_read() if isinstance(data, SpeckleModel) else getattr(data, "as_read", None)
+    unchanged = [
+        key for key in PROTECTED_FIELDS
+        if as_read and key in as_read and key in payload and payload[key] == as_read[key]
+    ]
+    dropped = [key for key in payload if key in SERVER_MANAGED_FIELDS or key in unchanged]
+    if dropped:
+        logger.debug("update: not sending %s (server-managed, or protected and unchanged)", dropped)
+        payload = {key: value for key, value in payload.items() if key not in dropped}
     return payload
 
 

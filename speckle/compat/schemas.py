@@ -48,7 +48,22 @@ __all__ = [
 ]
 
 
-class OriginalDefaults(SpeckleModel):
+class _OriginalSchemaType(type(SpeckleModel)):  # type: ignore[misc]
+    """``isinstance(obj, speckle.schemas.Point)`` holds for every :class:`speckle.models.Point`.
+
+    The original built the objects the server returned with these classes; here the server's
+    objects are the plain :mod:`speckle.models` classes these derive from, and old scripts'
+    ``isinstance`` checks keep working.
+    """
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        if type.__instancecheck__(cls, instance):
+            return True
+        plain = [base for base in cls.__bases__ if base is not OriginalDefaults and base is not SpeckleModel]
+        return len(plain) == 1 and not issubclass(plain[0], OriginalDefaults) and isinstance(instance, plain[0])
+
+
+class OriginalDefaults(SpeckleModel, metaclass=_OriginalSchemaType):
     """Mixin: every field with a default counts as set (sent to the server, shown by ``dict()``)."""
 
     @model_validator(mode="after")

@@ -12,6 +12,7 @@ Every model
 
 from __future__ import annotations
 
+import copy
 import json as _json
 from typing import Any
 
@@ -31,7 +32,25 @@ from pydantic import ValidationError as PydanticValidationError
 from speckle._untrusted import preview
 from speckle._untrusted import short_repr as _r
 
-__all__ = ["SpeckleModel", "ResourceModel"]
+__all__ = ["SpeckleModel", "ResourceModel", "FieldsDict", "PROTECTED_FIELDS"]
+
+#: Fields v1 servers let only a resource's owner (or an admin) send in an update, even unchanged
+#: (the server's ``ProtectedFields``): a model read from the server remembers their values so
+#: an update sends them only when they were changed.
+PROTECTED_FIELDS = ("owner", "email")
+
+
+class FieldsDict(dict):  # type: ignore[type-arg]
+    """The dict of :meth:`SpeckleModel.dict`: a plain dict that also remembers the values the
+    server sent for :data:`PROTECTED_FIELDS` (``as_read``), so that
+    ``client.streams.update(id, stream.dict())`` by a collaborator does not send back an
+    unchanged ``owner`` (which v1 servers refuse from anyone but the owner)."""
+
+    __slots__ = ("as_read",)
+
+    def __init__(self, *args: Any, as_read: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.as_read: dict[str, Any] | None = as_read
 
 _MISSING = object()
 #: field name <-> alias, per model class (computed once)
@@ -52,6 +71,7 @@ class SpeckleModel(BaseModel):
     )
 
     _key_order: tuple[str, ...] | None = PrivateAttr(default=None)
+    _as_read: dict[str, Any] | None = PrivateAttr(default=None)
 
     # -- key order -----------------------------------------------------------------------------
 
@@ -104,8 +124,17 @@ class SpeckleModel(BaseModel):
 
         Keys appear in the order the server (or the caller) gave them, with ``_id`` for ``id``;
         fields that were never set are left out, ``None`` values are kept.
+
+        Raises:
+            SpeckleInputError -- a value cannot be written as JSON (e.g. nested more than about
+                250 levels deep)
         """
-        return self.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
+        try:
+            return self.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
+        except (ValueError, TypeError, RecursionError) as exc:  # pydantic's serialization errors are ValueErrors
+            from speckle.errors import SpeckleInputError
+
+            raise SpeckleInputError(f"this {type(self).__name__} cannot be written as JSON: {exc}") from exc
 
     @classmethod
     def from_data(cls, data: Any) -> Any:
@@ -130,11 +159,28 @@ class SpeckleModel(BaseModel):
 
             raise SpeckleResponseError(f"expected a JSON object for a {cls.__name__}, got: {preview(data)}")
         try:
-            return cls.model_validate(data)
+            instance = cls.model_validate(data)
         except PydanticValidationError:
             instance = cls.model_construct(**data)
             instance._key_order = tuple(data)
-            return instance
+        return instance.mark_as_read(data)
+
+    def mark_as_read(self, data: Any) -> Any:
+        """Remember the server's values of :data:`PROTECTED_FIELDS` (see :class:`FieldsDict`).
+
+        Arguments:
+            data {dict} -- the document as the server sent it
+
+        Returns:
+            SpeckleModel -- this model
+        """
+        if isinstance(data, dict):
+            self._as_read = {key: copy.deepcopy(data[key]) for key in PROTECTED_FIELDS if key in data}
+        return self
+
+    def protected_as_read(self) -> dict[str, Any] | None:
+        """The values of :data:`PROTECTED_FIELDS` as the server sent them (None: not read from a server)."""
+        return self._as_read
 
     def to_dict(self) -> dict[str, Any]:
         """Like :meth:`to_payload`: a plain dict of every field that is set."""
@@ -183,7 +229,7 @@ class SpeckleModel(BaseModel):
         """
         kwargs.setdefault("exclude_unset", True)
         kwargs.setdefault("warnings", False)
-        return self.model_dump(**kwargs)
+        return FieldsDict(self.model_dump(**kwargs), as_read=self._as_read)
 
     def json(self, **kwargs: Any) -> str:  # type: ignore[override]
         """The model as JSON text (pydantic 1 name): the fields of :meth:`dict`.
@@ -211,6 +257,7 @@ class SpeckleModel(BaseModel):
         """
         copied = self.model_copy(update=kwargs.get("update"), deep=bool(kwargs.get("deep", False)))
         copied._key_order = self._key_order
+        copied._as_read = self._as_read
         return copied
 
     # -- dict-style access ---------------------------------------------------------------------

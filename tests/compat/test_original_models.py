@@ -68,6 +68,18 @@ def test_schema_objects_are_our_models_and_keep_given_values() -> None:
     assert parse_object(mesh.to_payload()).to_payload() == mesh.to_payload()
 
 
+def test_objects_the_server_returns_are_instances_of_the_original_classes() -> None:
+    import speckle.schemas
+    from speckle.resources.streams import StreamBaseProperties as Properties
+
+    point = parse_object({"type": "Point", "value": [1, 2, 3]})  # as the client builds it
+    assert isinstance(point, speckle.schemas.Point)
+    assert not isinstance(point, speckle.schemas.Vector)
+    assert not isinstance(parse_object({"type": "Mesh"}), speckle.schemas.Point)
+    assert isinstance(speckle.schemas.Point(), Point)
+    assert not isinstance(Comment(), Properties)  # only the geometry and layer classes
+
+
 def test_layer_parts_with_the_original_defaults() -> None:
     layer = Layer(name="walls", objectCount=3)
     payload = layer.to_payload()

@@ -55,13 +55,31 @@ def test_update_with_what_get_returned_sends_no_server_managed_field(kind: str) 
     assert answer == recorded["update"]["body"]
     read = recorded["get"]["resource"]
     assert not set(body) & set(SERVER_MANAGED_FIELDS)
+    assert "owner" in read and "owner" not in body  # unchanged: collaborators may not send it
     # everything else goes back as it was read, plus the change
-    expected = {k: v for k, v in read.items() if k not in SERVER_MANAGED_FIELDS}
+    expected = {k: v for k, v in read.items() if k not in (*SERVER_MANAGED_FIELDS, "owner")}
     expected[LIST_FIELD[kind]] = [REAL["user_id"]]
     if kind == "streams":  # the stream's objects go back as the placeholders the server gave
         assert body.pop("objects") == expected.pop("objects")
     assert body == expected
     assert "__v" in read  # the server did send it: it was left out, not missing
+
+
+def test_owner_is_sent_when_changed_or_given() -> None:
+    recorded = REAL["resources"]["streams"]
+    client = _client()
+    with requests_mock.Mocker() as wire:
+        wire.get(API + recorded["path"], json=recorded["get"])
+        wire.put(API + recorded["path"], json=recorded["update"]["body"])
+        stream = client.streams.get(_id_in_path("streams"))
+        stream.owner = "5f0c7e6b9d1e8a0087654321"  # the owner hands the stream over
+        client.streams.update(stream.streamId, stream.dict())
+        assert json.loads(wire.last_request.body)["owner"] == "5f0c7e6b9d1e8a0087654321"
+        client.streams.update(stream.streamId, {"owner": REAL["user_id"]})  # a plain dict: as given
+        assert json.loads(wire.last_request.body) == {"owner": REAL["user_id"]}
+        unchanged = client.streams.get(_id_in_path("streams"))
+        client.streams.update(unchanged.streamId, unchanged)  # the model itself
+        assert "owner" not in json.loads(wire.last_request.body)
 
 
 def test_the_callers_dict_is_not_modified() -> None:
@@ -149,6 +167,14 @@ def test_read_modify_write_twice_with_the_same_copy(user_client: SpeckleApiClien
         setattr(copy, LIST_FIELD[kind], [me, me])  # copy's __v is stale now
         resource.update(item_id, copy.dict())
         assert resource.get(item_id)[LIST_FIELD[kind]] == [me, me], kind
+    # a collaborator with write access sends back what they read (the owner unchanged)
+    other = SpeckleApiClient(user_client.server_url)
+    other.register(email=f"rmw-{uuid.uuid4().hex[:10]}@example.com", password="supersecretpassword", company=None)
+    user_client.streams.update(ids["streams"], {"canWrite": [other.me.id]})
+    shared = other.streams.get(ids["streams"])
+    shared.name = "edited by a collaborator"
+    other.streams.update(shared.streamId, shared.dict())
+    assert user_client.streams.get(ids["streams"]).name == "edited by a collaborator"
     comment = user_client.comments.get(ids["comments"])
     comment.assignedTo = [me]
     user_client.comments.update(comment.id, comment.dict())

@@ -78,6 +78,21 @@ def test_read_modify_write_of_every_resource(real_url: str) -> None:
     assert client.accounts.get_profile().company == "Changed Inc"
 
 
+def test_read_modify_write_by_a_collaborator(real_url: str) -> None:
+    owner, other = _register(real_url, "owner"), _register(real_url, "other")
+    ids = _one_of_each(owner)
+    owner.streams.update(ids["streams"], {"canWrite": [other.me.id], "canRead": [other.me.id]})
+    shared = other.streams.get(ids["streams"])
+    shared.name = "edited by a collaborator"
+    other.streams.update(shared.streamId, shared.dict())  # owner unchanged: not sent back
+    api_client = other.api_clients.get(ids["api_clients"])  # owner comes back populated
+    api_client.documentName = "renamed by a collaborator"
+    other.api_clients.update(api_client.id, api_client.dict())
+    assert owner.streams.get(ids["streams"]).name == "edited by a collaborator"
+    assert owner.api_clients.get(ids["api_clients"]).documentName == "renamed by a collaborator"
+    assert owner.streams.get(ids["streams"]).owner == owner.me.id
+
+
 def test_comment_assignment_as_the_original_suite_does_it(real_url: str) -> None:
     client = _register(real_url)
     project = client.projects.create({"name": "test project", "tags": [], "streams": []})
