@@ -43,6 +43,8 @@ setup(
             "graphql-core>=3.2,<4",
             "ruff>=0.6",
             "pytest-timeout>=2.2,<3",
+            # property-based tests of the client's handling of malformed answers
+            "hypothesis>=6.100,<7",
             # API fuzzing of the local server from the v1 OpenAPI description
             "schemathesis>=4,<5",
         ],

@@ -21,7 +21,7 @@ from speckle.errors import (
     TokenExpiredError,
 )
 from speckle.models.resources import User
-from speckle.transport import DEFAULT_GZIP_THRESHOLD, DEFAULT_TIMEOUT, Timeout, Transport
+from speckle.transport import DEFAULT_DEADLINE, DEFAULT_GZIP_THRESHOLD, DEFAULT_TIMEOUT, Timeout, Transport
 
 __all__ = ["ClientBase", "parse_host", "check_token"]
 
@@ -123,7 +123,10 @@ class ClientBase:
         version {str} -- the API version (default: {'v1'})
         use_ssl {bool} -- https/wss when ``host`` has no scheme (default: {True})
         verbose {bool} -- log every request and response, tokens masked (default: {False})
-        timeout {float|tuple} -- seconds, or ``(connect, read)``, for every request (default: {30})
+        timeout {float|tuple} -- seconds, or ``(connect, read)``, for every socket operation of a
+            request (default: {30})
+        deadline {float|None} -- seconds one call may last in all, however slowly the server
+            sends its answer (retries included); None: no total limit (default: {300})
         max_retries {int} -- retries of requests that are safe to repeat; 0 disables (default: {3})
         backoff_factor {float} -- first retry delay in seconds, doubled each time (default: {0.5})
         gzip_threshold {int|None|str} -- gzip request bodies of at least this many bytes; None never;
@@ -139,6 +142,7 @@ class ClientBase:
         verbose: bool = False,
         *,
         timeout: Timeout = DEFAULT_TIMEOUT,
+        deadline: float | None = DEFAULT_DEADLINE,
         max_retries: int = 3,
         backoff_factor: float = 0.5,
         gzip_threshold: int | str | None = "auto",
@@ -157,6 +161,7 @@ class ClientBase:
             self.basepath,
             root_url=self.server_url,
             timeout=timeout,
+            deadline=deadline,
             max_retries=max_retries,
             backoff_factor=backoff_factor,
             gzip_threshold=_gzip_threshold(gzip_threshold, netloc),

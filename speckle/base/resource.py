@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
+from speckle._untrusted import preview
 from speckle.errors import SpeckleInputError, SpeckleResponseError
 from speckle.models.base import SpeckleModel
 from speckle.query import Query, encode_query
@@ -31,6 +32,7 @@ __all__ = [
     "CRUDMixin",
     "as_payload",
     "check_id",
+    "placeholder_ids",
 ]
 
 
@@ -43,8 +45,56 @@ def check_id(value: Any, what: str = "id") -> str:
     if isinstance(value, SpeckleModel):
         value = value.get("streamId") if what == "stream id" and value.get("streamId") else value.get("_id")
     if not isinstance(value, str) or not value.strip():
-        raise SpeckleInputError(f"{what} must be a non-empty string, got {value!r}")
+        raise SpeckleInputError(f"{what} must be a non-empty string, got {preview(value)}")
+    if not _utf8(value):
+        raise SpeckleInputError(f"{what} holds a lone surrogate, which cannot be sent: {preview(value)}")
     return quote(value, safe="")
+
+
+def _utf8(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def placeholder_ids(
+    items: Any, what: str = "placeholders", *, expected: int | None = None, method: str = "", url: str = ""
+) -> list[str]:
+    """The ``_id`` of each entry of a list a server answered (placeholders, stream objects), checked.
+
+    Arguments:
+        items {Any} -- the server's list, as decoded
+
+    Keyword Arguments:
+        what {str} -- what the list is, for error messages (default: {'placeholders'})
+        expected {int|None} -- the number of entries the request asked for (default: {None}: any)
+        method {str} -- the HTTP method of the request, for error messages (default: {''})
+        url {str} -- the path of the request, for error messages (default: {''})
+
+    Returns:
+        list -- the ids, in order
+
+    Raises:
+        SpeckleResponseError -- not a list, not ``expected`` entries, or an entry that is not an
+            object with a non-empty string ``_id`` that can be sent back (no lone surrogate)
+    """
+    context = {"method": method or None, "url": url or None}
+    if not isinstance(items, list):
+        raise SpeckleResponseError(f"the server's {what} are not a list: {preview(items)}", **context)
+    if expected is not None and len(items) != expected:
+        raise SpeckleResponseError(f"the server answered {len(items)} {what} for {expected} objects", **context)
+    ids: list[str] = []
+    for item in items:
+        _id = item.get("_id") if type(item) is dict else None
+        if type(_id) is not str or not _id or not _utf8(_id):
+            raise SpeckleResponseError(f"the server's {what} hold an entry without a usable id: {preview(item)}",
+                                       **context)
+        ids.append(_id)
+    return ids
 
 
 def as_payload(data: Any, what: str = "data") -> Any:
@@ -123,8 +173,9 @@ class ResourceBase:
         """``payload[key]``, or a :class:`SpeckleResponseError` naming what is missing."""
         if isinstance(payload, Mapping) and key in payload:
             return payload[key]
-        shown = str(payload)[:200]
-        raise SpeckleResponseError(f"the server's answer has no {key!r}: {shown}", method=method, url=path)
+        raise SpeckleResponseError(
+            f"the server's answer has no {key!r}: {preview(payload)}", method=method or None, url=path or None
+        )
 
     def _one(self, payload: Any, model: type[SpeckleModel] | None = None) -> Any:
         data = self._field(payload, "resource")
@@ -133,7 +184,7 @@ class ResourceBase:
     def _many(self, payload: Any, model: type[SpeckleModel] | None = None, key: str = "resources") -> list[Any]:
         items = self._field(payload, key)
         if not isinstance(items, list):
-            raise SpeckleResponseError(f"the server's {key!r} is not a list: {str(items)[:200]}")
+            raise SpeckleResponseError(f"the server's {key!r} is not a list: {preview(items)}")
         cls = model or self.model
         return [cls.from_data(item) for item in items]
 

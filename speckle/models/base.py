@@ -27,6 +27,9 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticValidationError
 
+from speckle._untrusted import preview
+from speckle._untrusted import short_repr as _r
+
 __all__ = ["SpeckleModel", "ResourceModel"]
 
 _MISSING = object()
@@ -124,7 +127,7 @@ class SpeckleModel(BaseModel):
         if not isinstance(data, dict):
             from speckle.errors import SpeckleResponseError
 
-            raise SpeckleResponseError(f"expected a JSON object for a {cls.__name__}, got: {str(data)[:200]}")
+            raise SpeckleResponseError(f"expected a JSON object for a {cls.__name__}, got: {preview(data)}")
         try:
             return cls.model_validate(data)
         except PydanticValidationError:
@@ -204,8 +207,8 @@ class ResourceModel(SpeckleModel):
 
     def __repr__(self) -> str:
         label = self.get("name") or self.get("streamId") or self.get("type")
-        extra = f" {label!r}" if label else ""
-        return f"<{type(self).__name__} id={self.id!r}{extra}>"
+        extra = f" {_r(label)}" if label else ""
+        return f"<{type(self).__name__} id={_r(self.id)}{extra}>"
 
     def __str__(self) -> str:
         return repr(self)

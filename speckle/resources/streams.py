@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from speckle.base.resource import CommentsMixin, CRUDMixin, as_payload, check_id
+from speckle.base.resource import CommentsMixin, CRUDMixin, as_payload, check_id, placeholder_ids
 from speckle.errors import SpeckleInputError
 from speckle.models.objects import SpeckleObject, parse_object
 from speckle.models.resources import ApiClient, Stream
@@ -133,9 +133,10 @@ class Resource(CRUDMixin, CommentsMixin):
             self._request("POST", "/objects", json_body=[objects[i] for i in indexes], retry=True),
             "resources",
         )
+        ids = placeholder_ids(saved, expected=len(indexes), method="POST", url="/objects")
         out = [dict(o) if _is_placeholder(o) else o for o in objects]
-        for i, placeholder in zip(indexes, saved, strict=True):
-            out[i] = {"type": "Placeholder", "_id": placeholder["_id"]}
+        for i, _id in zip(indexes, ids, strict=True):
+            out[i] = {"type": "Placeholder", "_id": _id}
         return out
 
     def delete(self, id: str) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import xxhash
 
-from speckle.base.resource import as_payload, check_id
+from speckle._untrusted import preview
+from speckle.base.resource import as_payload, check_id, placeholder_ids
 from speckle.errors import PayloadTooLargeError, SpeckleError, SpeckleInputError, SpeckleResponseError
 from speckle.models.objects import DENIED_OBJECT_TEXT, DeniedObject, SpeckleObject, parse_object
 from speckle.models.resources import Stream
@@ -260,7 +261,7 @@ def _recorder(
         if len(ids) != end - start or not all(type(i) is str for i in ids):
             bad = next((a for a in results[start:end] if not isinstance(a, Mapping) or type(a.get("_id")) is not str),
                        None)
-            raise SpeckleResponseError(f"the server gave an object no id: {bad!r}")
+            raise SpeckleResponseError(f"the server gave an object no id: {preview(bad)}")
         if cache is not None:
             cache.record(scope, zip(keys[start:end], ids, strict=True), defer=True)
 
@@ -449,13 +450,8 @@ def receive(
     resource = answer.get("resource") if isinstance(answer, dict) else None
     if not isinstance(resource, dict):
         raise SpeckleResponseError("the server's answer holds no stream", method="GET", url=path)
-    entries = resource.pop("objects", None) or []
-    ids: list[str] = []
-    for entry in entries:
-        _id = entry.get("_id") if isinstance(entry, dict) else None
-        if not isinstance(_id, str):
-            raise SpeckleResponseError(f"the stream lists an object without an id: {entry!r}")
-        ids.append(_id)
+    entries = resource.pop("objects", None)
+    ids = [] if entries is None else placeholder_ids(entries, "stream objects", method="GET", url=path)
     del entries, answer
     stream = Stream.from_data(resource)
     distinct = list(dict.fromkeys(ids))
