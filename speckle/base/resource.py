@@ -9,13 +9,14 @@ client.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from speckle._untrusted import preview
 from speckle.errors import SpeckleInputError, SpeckleResponseError
-from speckle.models.base import SpeckleModel
+from speckle.models.base import PROTECTED_FIELDS, SpeckleModel
 from speckle.query import Query, encode_query
 
 if TYPE_CHECKING:
@@ -31,9 +32,19 @@ __all__ = [
     "CommentsMixin",
     "CRUDMixin",
     "as_payload",
+    "update_payload",
     "check_id",
+    "SERVER_MANAGED_FIELDS",
     "placeholder_ids",
 ]
+
+logger = logging.getLogger(__name__)
+
+#: Fields only the server manages: never sent back in an update. ``__v`` is Mongoose's version
+#: key (a stale one makes v1 servers refuse changes to list fields with a VersionError),
+#: ``createdAt``/``updatedAt`` are its timestamps, ``_id`` (``id`` in ``model.dict()``) is the
+#: document's identity, which the URL already names.
+SERVER_MANAGED_FIELDS = ("_id", "id", "__v", "createdAt", "updatedAt")
 
 
 def check_id(value: Any, what: str = "id") -> str:
@@ -115,6 +126,38 @@ def as_payload(data: Any, what: str = "data") -> Any:
     if isinstance(data, (list, tuple)):
         return [as_payload(item, what) for item in data]
     raise SpeckleInputError(f"{what} must be a dict or a Speckle model, got {type(data).__name__}")
+
+
+def update_payload(data: Any, what: str = "data") -> Any:
+    """The JSON document of an update: :func:`as_payload` without the server-managed fields.
+
+    Read-modify-write (``c = client.comments.get(id); c.labels = [...];
+    client.comments.update(id, c.dict())``) sends back what the server gave; the fields of
+    :data:`SERVER_MANAGED_FIELDS` are left out so a stale ``__v`` cannot make the server refuse
+    the change, and so are ``owner``/``email`` when ``data`` is a model read from the server (or
+    its ``.dict()``) and they are unchanged: v1 servers refuse them from collaborators even
+    unchanged (an owner handing a resource over still sends a changed ``owner``). Every other
+    key is sent as given (``None`` values included); the caller's dict is not modified.
+
+    Arguments:
+        data {dict|SpeckleModel} -- the fields to update
+
+    Returns:
+        dict -- the document to send (a new dict when something was left out)
+    """
+    payload = as_payload(data, what)
+    if not isinstance(payload, Mapping):
+        return payload
+    as_read = data.protected_as_read() if isinstance(data, SpeckleModel) else getattr(data, "as_read", None)
+    unchanged = [
+        key for key in PROTECTED_FIELDS
+        if as_read and key in as_read and key in payload and payload[key] == as_read[key]
+    ]
+    dropped = [key for key in payload if key in SERVER_MANAGED_FIELDS or key in unchanged]
+    if dropped:
+        logger.debug("update: not sending %s (server-managed, or protected and unchanged)", dropped)
+        payload = {key: value for key, value in payload.items() if key not in dropped}
+    return payload
 
 
 def _has_models(value: Any) -> bool:
@@ -251,7 +294,7 @@ class UpdateMixin(ResourceBase):
         Returns:
             dict -- a confirmation payload with the updated keys
         """
-        payload = as_payload(data)
+        payload = update_payload(data)
         if not isinstance(payload, Mapping):
             raise SpeckleInputError(f"data must be a dict of {self.noun} fields to update")
         return self._request("PUT", self._item_path(id), json_body=payload)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import ids, schema
+from .errors import SpeckleError
 
 Document = dict[str, Any]
 
@@ -140,6 +141,30 @@ def touch(doc: Document, *, version: bool = True) -> Document:
     if version:
         doc["__v"] = int(doc.get("__v") or 0) + 1
     return doc
+
+
+def check_version(doc: Mapping[str, Any], body: Mapping[str, Any]) -> None:
+    """Refuse an update that carries a stale ``__v`` and changes a list, as mongoose does.
+
+    The original server copies the body onto the document and saves it; a save that changes an
+    array is versioned (``WHERE __v = <the __v sent>``), so a ``__v`` other than the stored one
+    makes it fail with a ``VersionError`` (rendered by each route as the original did: 404 for
+    comments and projects, 400 ``VersionError: ...`` for streams, objects and clients). Updates
+    without ``__v``, or changing no list, are not checked.
+
+    Raises:
+        SpeckleError -- the ``VersionError``
+    """
+    if "__v" not in body:
+        return
+    sent = body["__v"]
+    modified = [key for key, value in body.items() if key != "_id" and value != doc.get(key)]
+    if sent != doc.get("__v") and any(isinstance(body[key], list) for key in modified if key != "__v"):
+        raise SpeckleError(
+            f'No matching document found for id "{doc.get("_id")}" version {sent} '
+            f'modifiedPaths "{", ".join(modified)}"',
+            "VersionError",
+        )
 
 
 def minimize(doc: Mapping[str, Any]) -> Document:

@@ -41,7 +41,8 @@ class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
     def _one(self, payload: Any, model: Any = None) -> Any:
         if model is not None:
             return super()._one(payload, model)
-        return parse_object(self._field(payload, "resource"))
+        data = self._field(payload, "resource")
+        return parse_object(data).mark_as_read(data)
 
     def list(self, query: Query | None = None) -> list[SpeckleObject]:
         """List all Speckle objects

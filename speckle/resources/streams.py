@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from speckle.base.resource import CommentsMixin, CRUDMixin, as_payload, check_id, placeholder_ids
+from speckle.base.resource import (
+    CommentsMixin,
+    CRUDMixin,
+    as_payload,
+    check_id,
+    placeholder_ids,
+    update_payload,
+)
 from speckle.errors import SpeckleInputError
 from speckle.models.objects import SpeckleObject, parse_object
 from speckle.models.resources import ApiClient, Stream
@@ -22,13 +29,19 @@ def _is_placeholder(item: Any) -> bool:
 
 
 def objects_payload(objects: Any) -> list[Any]:
-    """The ``objects`` list to send: models converted, bare id strings turned into placeholders."""
+    """The ``objects`` list to send: models converted, bare id strings turned into placeholders.
+
+    A placeholder written with ``id`` (what ``stream.dict()`` gives) is sent with ``_id``,
+    the key servers read.
+    """
     if not isinstance(objects, (list, tuple)):
         raise SpeckleInputError(f"a stream's objects must be a list, got {type(objects).__name__}")
     out: list[Any] = []
     for item in objects:
         if isinstance(item, str):
             out.append({"type": "Placeholder", "_id": item})
+        elif _is_placeholder(item) and "_id" not in item and isinstance(item.get("id"), str):
+            out.append({("_id" if key == "id" else key): value for key, value in item.items()})
         elif isinstance(item, (Mapping, SpeckleObject)):
             out.append(as_payload(item, "object"))
         else:
@@ -105,7 +118,7 @@ class Resource(CRUDMixin, CommentsMixin):
         Returns:
             dict -- a confirmation payload with the updated keys
         """
-        payload = as_payload(data)
+        payload = update_payload(data)
         if not isinstance(payload, Mapping):
             raise SpeckleInputError("data must be a dict of stream fields to update")
         if "streamId" in payload and payload["streamId"] != id:

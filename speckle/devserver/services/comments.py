@@ -107,6 +107,7 @@ def update_comment(call: Call) -> Document:
     comment = _comment(call)
     body = call.body_dict()
     check(call.user, "write", comment, "comment", body.keys())
+    models.check_version(comment, body)
     models.apply("comments", comment, body)
     call.store.save("comments", models.touch(comment))
     return {"success": True, "message": "Comment edited", "fields": list(body)}

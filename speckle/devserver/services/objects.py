@@ -247,6 +247,7 @@ def update_object(call: Call) -> Document:
     obj = _get_object(call)
     body = call.body_dict()
     check(call.user, "write", obj, "object", body.keys())
+    models.check_version(obj, body)
     models.apply("objects", obj, body)
     call.store.save("objects", models.touch(obj))
     return {"success": True, "message": "Object updated."}

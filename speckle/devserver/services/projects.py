@@ -126,6 +126,7 @@ def update_project(call: Call) -> Document:
     """Set body keys (no protected fields, no propagation)."""
     project = _writable_project(call)
     body = call.body_dict()
+    models.check_version(project, body)
     models.apply("projects", project, body)
     _save_project(call, project)
     return {"success": True, "message": f"Patched {','.join(body)} for {project['_id']}."}

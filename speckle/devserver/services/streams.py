@@ -134,6 +134,7 @@ def update_stream(call: Call) -> Document:
         if full:
             body["objects"] = _object_ids(bulk_save(call, full))
             saved_objects = True
+    models.check_version(stream, body)
     # v1 re-assigns canRead/canWrite (nulls filtered out) after setting the body, which
     # drops their cast failures: the old lists stay; `objects` is re-assigned likewise
     # when objects were saved
