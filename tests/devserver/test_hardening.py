@@ -140,7 +140,8 @@ def test_inspect_matches_node() -> None:
     assert js_number(18446744073709551617) == "18446744073709552000" and js_number(1e-7) == "1e-7"
     assert js_number(0.000001) == "0.000001" and js_number(1e21) == "1e+21"
     # long arrays are grouped in aligned columns (text of the real v1 server)
-    assert inspect(list(range(30))) == ("[\n   0,  1,  2,  3,  4,  5,  6,  7,  8,\n   9, 10, 11, 12, 13, 14, 15, 16, 17,"
+    assert inspect(list(range(30))) == ("[\n   0,  1,  2,  3,  4,  5,  6,  7,  8,"
+                                        "\n   9, 10, 11, 12, 13, 14, 15, 16, 17,"
                                         "\n  18, 19, 20, 21, 22, 23, 24, 25, 26,\n  27, 28, 29\n]")
     assert cast_value_text("x" * 10_001).endswith("x'... 1 more character")  # sic (no closing quote)
     fields, errors = cast_body("comments", {"otherResources": [{"resourceType": {"a": 1}}], "junk": 1})
