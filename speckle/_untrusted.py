@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["preview", "decode_text", "utf8_safe"]
+__all__ = ["preview", "short_repr", "decode_text", "utf8_safe"]
 
 #: Levels of nesting a preview shows before writing ``...``.
 _PREVIEW_DEPTH = 8
@@ -157,6 +157,4 @@ def short_repr(value: Any, limit: int = 80) -> str:
         return utf8_safe(repr(value[:limit]) + ("..." if len(value) > limit else ""))
     if value is None or isinstance(value, (bool, float)):
         return repr(value)
-    if isinstance(value, int):
-        return preview(value, limit)
     return preview(value, limit)

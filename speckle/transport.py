@@ -93,6 +93,8 @@ def dumps_json(data: Any) -> bytes:
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise SpeckleInputError(f"cannot send this data as JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise SpeckleInputError("cannot send this data as JSON: it is nested too deeply") from exc
 
 
 class _TooDeep(ValueError):
@@ -124,14 +126,18 @@ def mask_secrets(text: str) -> str:
     return _BARE_JWT_RE.sub("***", text)
 
 
-def _mask_payload(data: Any) -> Any:
+def _mask_payload(data: Any, depth: int = 0) -> Any:
+    if depth > 8 and isinstance(data, (Mapping, list)):
+        return "..."
     if isinstance(data, Mapping):
         return {
-            k: ("***" if str(k).lower() in _SECRET_KEYS and v is not None else _mask_payload(v))
-            for k, v in data.items()
+            k: ("***" if str(k).lower() in _SECRET_KEYS and v is not None else _mask_payload(v, depth + 1))
+            for k, v in list(data.items())[:50]
         }
     if isinstance(data, list):
-        return [_mask_payload(v) for v in data[:20]] + (["..."] if len(data) > 20 else [])
+        return [_mask_payload(v, depth + 1) for v in data[:20]] + (["..."] if len(data) > 20 else [])
+    if isinstance(data, str) and len(data) > 500:
+        return data[:500]
     return data
 
 

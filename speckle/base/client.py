@@ -237,7 +237,7 @@ class ClientBase:
         resource = payload.get("resource") if isinstance(payload, dict) else None
         if not isinstance(resource, dict) or not resource.get("apitoken"):
             raise SpeckleResponseError("the server's registration answer holds no token")
-        self.transport.token = resource["apitoken"]
+        self.transport.token = _server_token(resource["apitoken"])
         profile = self._load_profile()
         profile.token = resource.get("token")
         logger.info("registered and logged in as %s", profile.email)
@@ -271,7 +271,7 @@ class ClientBase:
         if not isinstance(resource, dict):
             raise SpeckleResponseError("the server's login answer holds no profile")
         profile = User.from_data(resource)
-        self.transport.token = profile.apitoken or profile.token
+        self.transport.token = _server_token(profile.apitoken or profile.token)
         self._set_me(profile)
         logger.info("logged in as %s", profile.email)
         return profile
@@ -342,6 +342,13 @@ def _gzip_threshold(setting: int | str | None, netloc: str) -> int | None:
     if setting is None or (isinstance(setting, int) and not isinstance(setting, bool) and setting >= 0):
         return setting
     raise SpeckleInputError(f"gzip_threshold must be a number of bytes, None or 'auto', got {setting!r}")
+
+
+def _server_token(value: Any) -> str:
+    """A token the server gave, checked to be usable as a header (printable ASCII)."""
+    if not isinstance(value, str) or not value or not value.isascii() or not value.isprintable():
+        raise SpeckleResponseError("the server's answer holds no usable token")
+    return value
 
 
 def _check_str(name: str, value: Any, *, allow_empty: bool = False) -> None:

@@ -124,8 +124,17 @@ class SpeckleModel(BaseModel):
 
         Keys appear in the order the server (or the caller) gave them, with ``_id`` for ``id``;
         fields that were never set are left out, ``None`` values are kept.
+
+        Raises:
+            SpeckleInputError -- a value cannot be written as JSON (e.g. nested more than about
+                250 levels deep)
         """
-        return self.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
+        try:
+            return self.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
+        except (ValueError, TypeError, RecursionError) as exc:  # pydantic's serialization errors are ValueErrors
+            from speckle.errors import SpeckleInputError
+
+            raise SpeckleInputError(f"this {type(self).__name__} cannot be written as JSON: {exc}") from exc
 
     @classmethod
     def from_data(cls, data: Any) -> Any:

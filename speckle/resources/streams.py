@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from speckle._untrusted import preview
 from speckle.base.resource import (
     CommentsMixin,
     CRUDMixin,
@@ -13,7 +14,7 @@ from speckle.base.resource import (
     placeholder_ids,
     update_payload,
 )
-from speckle.errors import SpeckleInputError
+from speckle.errors import SpeckleInputError, SpeckleResponseError
 from speckle.models.objects import SpeckleObject, parse_object
 from speckle.models.resources import ApiClient, Stream
 from speckle.models.results import StreamDelta, StreamDiff
@@ -256,7 +257,10 @@ class Resource(CRUDMixin, CommentsMixin):
             list -- A list of Speckle objects
         """
         payload = self._request("GET", self._item_path(id, "/objects"), query=query)
-        return [parse_object(item) for item in self._field(payload, "resources")]
+        items = self._field(payload, "resources")
+        if not isinstance(items, list):
+            raise SpeckleResponseError(f"the stream's objects are not a list: {preview(items)}")
+        return [parse_object(item) for item in items]
 
     def list_clients(self, id: str, query: Query | None = None) -> list[ApiClient]:
         """Return the list of api clients connected to the stream

@@ -24,7 +24,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from speckle import SpeckleApiClient
-from speckle.errors import SpeckleError
+from speckle.errors import SpeckleError, SpeckleInputError
+from speckle.models import SpeckleModel
 
 HOST = "http://speckle.fuzz"
 UID = "5f0c7e6b9d1e8a0012345678"
@@ -427,6 +428,12 @@ def test_malformed_answers_give_a_result_or_a_speckle_error(name: str, data: st.
             assert str(error) and repr(error)
         else:
             repr(result)
+            for item in result if isinstance(result, list) else [result]:
+                if isinstance(item, SpeckleModel):
+                    try:  # what came in can be sent back, or says why not
+                        item.to_payload()
+                    except SpeckleInputError:
+                        pass
     assert time.monotonic() - started < DEADLINE
 
 

@@ -36,7 +36,7 @@ def frames(draw: st.DrawFn) -> Any:
         text = to_json(mutate(doc, where, None if drop else draw(_junk), drop), draw(st.booleans()))
         cut = draw(st.one_of(st.none(), st.integers(0, len(text))))
         raw = text if cut is None else text[:cut]
-        return raw if draw(st.booleans()) else raw.decode("utf-8", "surrogatepass")
+        return raw if draw(st.booleans()) else raw.decode("utf-8", "surrogateescape")
     if kind == "text":
         return draw(st.text(max_size=50)) + draw(st.sampled_from(["", "\ud800", "\udfff{"]))
     if kind == "bytes":
