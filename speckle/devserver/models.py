@@ -140,7 +140,7 @@ def new_document(collection: str, body: Mapping[str, Any], *, defaults: Mapping[
 
     Raises the mongoose ``ValidationError`` when a body field cannot be cast.
     """
-    fields = schema.cast_or_raise(collection, body)
+    fields = schema.cast_or_raise(collection, body, DEFAULTS[collection])  # nested paths keep defaults
     paths = SCHEMA_PATHS[collection]
     doc: Document = {key: {} for key in NESTED.get(collection, ())}
     late: list[tuple[str, Any]] = []
