@@ -160,7 +160,7 @@ class LegacyCallsMixin:
         """Search users (``POST /accounts/search``).
 
         Arguments:
-            user {dict} -- the search, e.g. ``{'searchString': 'jo'}`` (3 characters at least)
+            user {dict} -- the search, with its ``searchString`` (3 characters at least)
         """
         return self._legacy("POST", "/accounts/search", _body(user, "user"))
 
