@@ -24,9 +24,17 @@ from speckle.base.resource import as_payload, check_id
 from speckle.errors import PayloadTooLargeError, SpeckleError, SpeckleInputError, SpeckleResponseError
 from speckle.models.objects import DENIED_OBJECT_TEXT, DeniedObject, SpeckleObject, parse_object
 from speckle.models.resources import Stream
-from speckle.transfer.batching import Progress, TransferOptions, Uploader, WorkQueue, fetch_objects, plan_batches
+from speckle.transfer.batching import (
+    Progress,
+    TransferOptions,
+    Uploader,
+    WorkQueue,
+    fetch_objects,
+    gc_paused,
+    plan_batches,
+)
 from speckle.transfer.cache import SentObjectCache
-from speckle.transfer.encoding import as_object, canonical_json, encode_object, fingerprints, seal
+from speckle.transfer.encoding import as_object, encode_object, fingerprints, sealed_json
 
 if TYPE_CHECKING:
     from speckle.client import SpeckleApiClient
@@ -179,8 +187,9 @@ def send_objects(
     runs: list[tuple[list[int], list[str]]] = []  # windows to record whole: (indexes, keys)
     uploaded = reused = 0
     too_large: int | None = None
+    failed = True
     try:
-        with WorkQueue(opts.max_workers, total, progress) as queue:
+        with gc_paused(), WorkQueue(opts.max_workers, total, progress) as queue:
             for first in range(0, total, _WINDOW):
                 stop = min(total, first + _WINDOW)
                 indexes = list(range(first, stop))
@@ -221,25 +230,29 @@ def send_objects(
                 queue.advance(passed)
                 if not items:
                     continue
-                # one object's JSON at a time: seal copies it to an exact-size buffer (orjson's are larger)
-                encoded = [seal(canonical_json(item))[1] for item in items]
+                # each object's JSON in an exact-size buffer (orjson's are larger)
+                encoded = sealed_json(items)
                 del items
                 results: list[Any] = [None] * len(encoded)
-                uploader = Uploader(
-                    client.transport, "/objects", encoded, results, _recorder(cache, scope, keys, results)
-                )
+                uploader = Uploader(client.transport, "/objects", encoded, results, _checker(results))
                 uploader.too_large = too_large
                 for start, end in plan_batches([len(e) for e in encoded], opts.batch_bytes, opts.batch_count):
                     queue.submit(uploader.post, start, end)
-                windows.append((indexes, results))
+                windows.append((indexes, results, keys))
                 uploaded += len(encoded)
                 del encoded
                 too_large = uploader.too_large
             queue.join()
+        failed = False
     finally:
-        if cache is not None:  # what was saved is recorded, even when a later batch failed
-            cache.flush()
-    for indexes, results in windows:
+        if cache is not None and failed:  # what was saved is recorded, even when a later batch failed
+            cache.record(scope, (
+                (key, answer["_id"])
+                for _, results, keys in windows
+                for key, answer in zip(keys, results, strict=True)
+                if isinstance(answer, dict) and type(answer.get("_id")) is str
+            ))
+    for indexes, results, _ in windows:
         for index, answer in zip(indexes, results, strict=True):
             placeholders[index] = {"type": "Placeholder", "_id": answer["_id"]}
     if cache is not None and runs:
@@ -247,10 +260,12 @@ def send_objects(
     return SendResult(None, placeholders, uploaded, reused, time.perf_counter() - started)
 
 
-def _recorder(
-    cache: SentObjectCache | None, scope: str, keys: list[str], results: list[Any]
-) -> Callable[[int, int], None]:
-    """Check the placeholders of each saved range and record them (while other ranges upload)."""
+def _checker(results: list[Any]) -> Callable[[int, int], None]:
+    """Check the placeholders of each saved range (while other ranges upload).
+
+    They are recorded in the sent-object record at the end of the transfer, in runs (one row
+    per run of objects), or one by one if the transfer fails.
+    """
 
     def saved(start: int, end: int) -> None:
         try:
@@ -261,8 +276,6 @@ def _recorder(
             bad = next((a for a in results[start:end] if not isinstance(a, Mapping) or type(a.get("_id")) is not str),
                        None)
             raise SpeckleResponseError(f"the server gave an object no id: {bad!r}")
-        if cache is not None:
-            cache.record(scope, zip(keys[start:end], ids, strict=True), defer=True)
 
     return saved
 
@@ -302,6 +315,22 @@ def send(
         check_id(stream_id, "stream id")
     if "objects" in fields or "streamId" in fields:
         raise SpeckleInputError("pass the objects as the first argument and the stream as stream_id=")
+    with gc_paused():  # nothing here makes reference cycles; collections would walk the model again and again
+        return _send(client, objects, started, name, stream_id, layers, use_cache, progress, options, fields)
+
+
+def _send(
+    client: SpeckleApiClient,
+    objects: Sequence[Any],
+    started: float,
+    name: str | None,
+    stream_id: str | None,
+    layers: list[Any] | None,
+    use_cache: bool,
+    progress: Progress | None,
+    options: TransferOptions | None,
+    fields: dict[str, Any],
+) -> SendResult:
     result = send_objects(client, objects, use_cache=use_cache, progress=progress, options=options)
     body: dict[str, Any] = {}
     if name is not None:

@@ -28,10 +28,12 @@ Example::
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -52,6 +54,7 @@ __all__ = [
     "object_fingerprint",
     "object_hash",
     "seal",
+    "sealed_json",
 ]
 
 #: The key the hash is stored under (the v1 object schema's ``hash``).
@@ -231,6 +234,48 @@ def seal(canonical: bytes) -> tuple[str, bytes]:
     digest = hashlib.md5(canonical, usedforsecurity=False).hexdigest()
     sep = b"," if len(canonical) > 2 else b""
     return digest, b"".join((memoryview(canonical)[:-1], sep, b'"hash":"', digest.encode("ascii"), b'"}'))
+
+
+#: where orjson may have written a NaN or an infinity (it writes them as ``null``)
+_NULL = re.compile(rb"null")
+
+
+def sealed_json(objs: Sequence[Mapping[str, Any]]) -> list[bytes]:
+    """The JSON to send for each object, in order: what :func:`hash_object` gives, faster.
+
+    One loop does what any client must (the JSON, its MD5) and little else: plain dicts without
+    a ``hash`` key are written by ``orjson`` directly, and the check that no NaN or infinity was
+    written as ``null`` is one search of all the JSON instead of one per object. Anything else
+    goes through :func:`hash_object`.
+
+    Arguments:
+        objs {list} -- the objects (not modified)
+
+    Returns:
+        list -- the JSON text of each object, ``hash`` last
+
+    Raises:
+        SpeckleInputError -- when an object cannot be represented in JSON
+    """
+    dumps, md5, hexlify, default = orjson.dumps, hashlib.md5, binascii.hexlify, _default
+    out: list[bytes] = []
+    append = out.append
+    for obj in objs:
+        if type(obj) is dict and HASH_KEY not in obj:
+            try:
+                text = dumps(obj, default=default)
+            except TypeError:  # integers beyond 64 bits, non-string keys...: see encode_object
+                append(hash_object(obj)[1])
+                continue
+            if len(text) > 2:
+                append(b"".join((text[:-1], b',"hash":"', hexlify(md5(text).digest()), b'"}')))
+                continue
+        append(hash_object(obj)[1])
+    if _NULL.search(b"".join(out)):  # rare in geometry; then each object with a null is checked
+        for obj, text in zip(objs, out, strict=True):
+            if b"null" in text and not _finite(obj):
+                encode_object(obj)  # raises the error a NaN or an infinity gets
+    return out
 
 
 def hash_object(obj: Mapping[str, Any]) -> tuple[str, bytes]:
