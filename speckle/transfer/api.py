@@ -31,10 +31,9 @@ from speckle.transfer.batching import (
     WorkQueue,
     fetch_objects,
     gc_paused,
-    plan_batches,
 )
 from speckle.transfer.cache import SentObjectCache
-from speckle.transfer.encoding import as_object, encode_object, fingerprints, sealed_json
+from speckle.transfer.encoding import as_object, encode_object, fingerprints, sealed_batches
 
 if TYPE_CHECKING:
     from speckle.client import SpeckleApiClient
@@ -230,17 +229,15 @@ def send_objects(
                 queue.advance(passed)
                 if not items:
                     continue
-                # each object's JSON in an exact-size buffer (orjson's are larger)
-                encoded = sealed_json(items)
+                batches = sealed_batches(items, opts.batch_bytes, opts.batch_count)
+                results: list[Any] = [None] * len(items)
+                uploaded += len(items)
                 del items
-                results: list[Any] = [None] * len(encoded)
-                uploader = Uploader(client.transport, "/objects", encoded, results, _checker(results))
+                uploader = Uploader(client.transport, "/objects", [], results, _checker(results))
                 uploader.too_large = too_large
-                for start, end in plan_batches([len(e) for e in encoded], opts.batch_bytes, opts.batch_count):
-                    queue.submit(uploader.post, start, end)
+                while batches:
+                    queue.submit(uploader.post_batch, *batches.pop(0))  # each body released once sent
                 windows.append((indexes, results, keys))
-                uploaded += len(encoded)
-                del encoded
                 too_large = uploader.too_large
             queue.join()
         failed = False

@@ -206,10 +206,27 @@ class Uploader:
         self._lock = threading.Lock()
 
     def post(self, start: int, end: int) -> int:
-        body = join_array(self.encoded[start:end])
+        """Post objects ``start`` to ``end`` (their JSON joined from ``encoded``)."""
+        return self._post(start, end, join_array(self.encoded[start:end]), lambda: self._split(start, end))
+
+    def post_batch(self, start: int, body: bytes, bounds: list[int]) -> int:
+        """Post a body built in advance (see :func:`~speckle.transfer.encoding.sealed_batches`).
+
+        Arguments:
+            start {int} -- the index of its first object
+            body {bytes} -- the JSON array of the objects
+            bounds {list} -- where each object starts in ``body``, then ``len(body)``
+
+        Returns:
+            int -- the objects saved
+        """
+        end = start + len(bounds) - 1
+        return self._post(start, end, body, lambda: self._split_batch(start, body, bounds))
+
+    def _post(self, start: int, end: int, body: bytes, split: Callable[[], int]) -> int:
         limit = self.too_large
         if limit is not None and len(body) >= limit and end - start > 1:
-            return self._split(start, end)
+            return split()
         try:
             answer = self.transport.request("POST", self.path, json_bytes=body, retry=True)
         except PayloadTooLargeError as exc:
@@ -228,8 +245,7 @@ class Uploader:
                 end - start,
                 len(body),
             )
-            return self._split(start, end)
-        del body
+            return split()
         resources = answer.get("resources") if isinstance(answer, dict) else None
         if not isinstance(resources, list) or len(resources) != end - start:
             got = len(resources) if isinstance(resources, list) else "no"
@@ -237,7 +253,8 @@ class Uploader:
                 f"the server answered {got} placeholders for {end - start} objects", method="POST", url=self.path
             )
         self.results[start:end] = resources
-        self.encoded[start:end] = [b""] * (end - start)
+        if self.encoded:
+            self.encoded[start:end] = [b""] * (end - start)
         if self.on_saved is not None:
             self.on_saved(start, end)
         return end - start
@@ -245,6 +262,16 @@ class Uploader:
     def _split(self, start: int, end: int) -> int:
         middle = (start + end) // 2
         return self.post(start, middle) + self.post(middle, end)
+
+    def _split_batch(self, start: int, body: bytes, bounds: list[int]) -> int:
+        middle = (len(bounds) - 1) // 2
+        view = memoryview(body)
+        done = 0
+        for first, last in ((0, middle), (middle, len(bounds) - 1)):
+            begin = bounds[first]
+            part = b"".join((b"[", view[begin : bounds[last] - 1], b"]"))
+            done += self.post_batch(start + first, part, [b - begin + 1 for b in bounds[first : last + 1]])
+        return done
 
 
 def post_objects(

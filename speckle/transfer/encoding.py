@@ -54,7 +54,7 @@ __all__ = [
     "object_fingerprint",
     "object_hash",
     "seal",
-    "sealed_json",
+    "sealed_batches",
 ]
 
 #: The key the hash is stored under (the v1 object schema's ``hash``).
@@ -240,42 +240,67 @@ def seal(canonical: bytes) -> tuple[str, bytes]:
 _NULL = re.compile(rb"null")
 
 
-def sealed_json(objs: Sequence[Mapping[str, Any]]) -> list[bytes]:
-    """The JSON to send for each object, in order: what :func:`hash_object` gives, faster.
+def sealed_batches(objs: Sequence[Mapping[str, Any]], max_bytes: int, max_count: int) -> list[
+        tuple[int, bytes, list[int]]]:
+    """The request bodies that send ``objs``: JSON arrays of what :func:`hash_object` gives each.
 
-    One loop does what any client must (the JSON, its MD5) and little else: plain dicts without
-    a ``hash`` key are written by ``orjson`` directly, and the check that no NaN or infinity was
-    written as ``null`` is one search of all the JSON instead of one per object. Anything else
-    goes through :func:`hash_object`.
+    One loop does what any client must (each object's JSON and its MD5) and little else: the
+    JSON goes straight into the body of its batch (no copy per object), and the check that no
+    NaN or infinity was written as ``null`` is one search per body. Plain dicts without a
+    ``hash`` key are written by ``orjson`` directly; anything else goes through
+    :func:`hash_object`. Batches are cut like :func:`~speckle.transfer.plan_batches` cuts them.
 
     Arguments:
         objs {list} -- the objects (not modified)
+        max_bytes {int} -- upper bound of a body (a larger object makes a batch of its own)
+        max_count {int} -- upper bound of objects per body
 
     Returns:
-        list -- the JSON text of each object, ``hash`` last
+        list -- ``(first, body, bounds)`` per batch: the index of its first object, the JSON
+        array, and where each object starts in it followed by the body's length (object ``k``
+        of the batch is ``body[bounds[k]:bounds[k + 1] - 1]``)
 
     Raises:
         SpeckleInputError -- when an object cannot be represented in JSON
     """
     dumps, md5, hexlify, default = orjson.dumps, hashlib.md5, binascii.hexlify, _default
-    out: list[bytes] = []
-    append = out.append
-    for obj in objs:
+    batches: list[tuple[int, bytes, list[int]]] = []
+    parts: list[bytes] = [b"["]
+    bounds: list[int] = []
+    first, offset = 0, 1
+
+    def close() -> None:
+        parts[-1] = parts[-1][:-1] + b"]"  # the comma after the last object
+        bounds.append(offset)
+        body = b"".join(parts)
+        if _NULL.search(body):  # rare in geometry; then each object with a null is checked
+            for k in range(len(bounds) - 1):
+                if b"null" in body[bounds[k] : bounds[k + 1]] and not _finite(objs[first + k]):
+                    encode_object(objs[first + k])  # raises the error a NaN or an infinity gets
+        batches.append((first, body, bounds))
+
+    for index, obj in enumerate(objs):
+        text = None
         if type(obj) is dict and HASH_KEY not in obj:
             try:
                 text = dumps(obj, default=default)
             except TypeError:  # integers beyond 64 bits, non-string keys...: see encode_object
-                append(hash_object(obj)[1])
-                continue
-            if len(text) > 2:
-                append(b"".join((text[:-1], b',"hash":"', hexlify(md5(text).digest()), b'"}')))
-                continue
-        append(hash_object(obj)[1])
-    if _NULL.search(b"".join(out)):  # rare in geometry; then each object with a null is checked
-        for obj, text in zip(objs, out, strict=True):
-            if b"null" in text and not _finite(obj):
-                encode_object(obj)  # raises the error a NaN or an infinity gets
-    return out
+                text = None
+        if text is not None and len(text) > 2:
+            pieces: tuple[bytes, ...] = (text[:-1], b',"hash":"', hexlify(md5(text).digest()), b'"},')
+            size = len(text) + 42
+        else:
+            sealed = hash_object(obj)[1]
+            pieces, size = (sealed, b","), len(sealed)
+        if bounds and (len(bounds) >= max_count or offset + size + 1 > max_bytes):
+            close()
+            parts, bounds, first, offset = [b"["], [], index, 1
+        bounds.append(offset)
+        parts += pieces
+        offset += size + 1
+    if bounds:
+        close()
+    return batches
 
 
 def hash_object(obj: Mapping[str, Any]) -> tuple[str, bytes]:

@@ -139,3 +139,31 @@ def test_get_bulk_fetches_chunks_in_parallel_in_request_order() -> None:
     assert [o.id for o in objects] == ids
     assert type(objects[0]).__name__ == "Point"
     assert raw[0] == {"_id": "id0", "type": "Point", "value": [0]}
+
+
+def test_send_splits_bodies_built_in_advance_on_413_and_keeps_order_and_hashes() -> None:
+    import hashlib
+
+    from speckle.transfer import object_hash
+    from speckle.transfer.api import send_objects
+
+    fake = FakeObjects(limit=3000)
+    sent: list[Any] = []
+    objects = [{"type": "Point", "n": i, "value": [i, i * 0.5, None]} for i in range(500)]
+
+    def answer(request: Any, context: Any) -> Any:
+        with fake.lock:
+            sent.extend(_body(request))
+        return fake(request, context)
+
+    with requests_mock.Mocker() as m:
+        m.post(f"{API}/objects", text=answer)
+        result = send_objects(client(max_workers=3, batch_bytes=20000), objects)
+    assert result.object_ids == [f"id{i}" for i in range(500)]
+    assert sum(fake.bodies) == 500 and max(fake.sizes) > 3000  # refused, split, each object saved once
+    saved = {o["n"]: o for o in sent}  # what was saved, once split small enough
+    for obj in objects:
+        wire = saved[obj["n"]]
+        assert wire == {**obj, "hash": object_hash(obj)} and list(wire)[-1] == "hash"
+        canonical = json.dumps(obj, separators=(",", ":")).encode()
+        assert wire["hash"] == hashlib.md5(canonical).hexdigest()
