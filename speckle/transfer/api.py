@@ -209,8 +209,12 @@ def send_objects(
                     if known_ids is None:
                         runs.append((indexes, keys))
                         known_ids = cache.find(scope, keys, expected=total)
-                keep = []
-                for position, index in enumerate(indexes):
+                keep: list[int] = []
+                # the usual first send: no placeholder, nothing known, every object uploaded
+                all_new = "Placeholder" not in [item.get("type") for item in items] and (
+                    known_ids is None or known_ids.count(None) == len(known_ids)
+                )
+                for position, index in enumerate(() if all_new else indexes):
                     item = items[position]
                     object_id = known_ids[position] if known_ids is not None else None
                     if item.get("type") == "Placeholder":  # passed through
@@ -222,7 +226,7 @@ def send_objects(
                         passed += 1
                     else:
                         keep.append(position)
-                if len(keep) < len(keys):
+                if not all_new and len(keep) < len(keys):
                     indexes = [indexes[p] for p in keep]
                     keys = [keys[p] for p in keep]
                     items = [items[p] for p in keep]
@@ -476,12 +480,13 @@ def receive(
     if not isinstance(resource, dict):
         raise SpeckleResponseError("the server's answer holds no stream", method="GET", url=path)
     entries = resource.pop("objects", None) or []
-    ids: list[str] = []
-    for entry in entries:
-        _id = entry.get("_id") if isinstance(entry, dict) else None
-        if not isinstance(_id, str):
-            raise SpeckleResponseError(f"the stream lists an object without an id: {entry!r}")
-        ids.append(_id)
+    try:
+        ids: list[str] = [entry["_id"] for entry in entries]
+    except (TypeError, KeyError, IndexError):
+        ids = []
+    if len(ids) != len(entries) or not all(type(_id) is str for _id in ids):
+        bad = next(e for e in entries if not isinstance(e, dict) or type(e.get("_id")) is not str)
+        raise SpeckleResponseError(f"the stream lists an object without an id: {bad!r}")
     del entries, answer
     stream = Stream.from_data(resource)
     distinct = list(dict.fromkeys(ids))
@@ -498,7 +503,11 @@ def receive(
         by_id = dict(zip(distinct, fetched, strict=True))
         del fetched
         objects = [by_id[_id] for _id in ids]
-    missing = [i for i, obj in enumerate(objects) if _is_denied(obj)]
+    if raw:  # one cheap test first: a stand-in is a "String"
+        missing = [i for i, obj in enumerate(objects) if type(obj) is dict and obj.get("type") == "String"
+                   and _is_denied(obj)]
+    else:
+        missing = [i for i, obj in enumerate(objects) if isinstance(obj, DeniedObject)]
     if missing:
         logger.warning("stream %s: %d objects could not be read (deleted or private)", stream_id, len(missing))
         if client.transfer_cache is not None:  # do not offer these ids to later sends

@@ -346,17 +346,25 @@ _SHARED_KEYS = ("owner", "createdAt", "updatedAt", "type")
 def share_repeated_strings(items: list[Any], pool: dict[str, str], ids: Sequence[str] | None = None) -> None:
     """Make equal strings under :data:`_SHARED_KEYS` one object, and each ``_id`` the string
     of ``ids`` it equals (the ids requested, in the same order; strings are immutable, so
-    nothing observable changes; a 100,000-object stream is ~30 MB smaller in memory)."""
-    for position, item in enumerate(items):
-        if type(item) is dict:
-            for key in _SHARED_KEYS:
+    nothing observable changes; a 100,000-object stream is ~30 MB smaller in memory).
+
+    Objects of one answer mostly hold the same value (one owner, one save time): a value equal
+    to the previous object's is replaced without a lookup.
+    """
+    intern = pool.setdefault
+    for key in _SHARED_KEYS:
+        last = None
+        for item in items:
+            if type(item) is dict:
                 value = item.get(key)
-                if type(value) is str:
-                    item[key] = pool.setdefault(value, value)
-            if ids is not None:
-                wanted = ids[position]
-                if type(wanted) is str and item.get("_id") == wanted:
-                    item["_id"] = wanted
+                if value.__class__ is str:
+                    if value != last:
+                        last = intern(value, value)
+                    item[key] = last
+    if ids is not None:
+        for item, wanted in zip(items, ids, strict=False):
+            if type(item) is dict and type(wanted) is str and item.get("_id") == wanted:
+                item["_id"] = wanted
 
 
 def chunks(count: int, size: int) -> Iterator[tuple[int, int]]:

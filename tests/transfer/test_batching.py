@@ -167,3 +167,26 @@ def test_send_splits_bodies_built_in_advance_on_413_and_keeps_order_and_hashes()
         assert wire == {**obj, "hash": object_hash(obj)} and list(wire)[-1] == "hash"
         canonical = json.dumps(obj, separators=(",", ":")).encode()
         assert wire["hash"] == hashlib.md5(canonical).hexdigest()
+
+
+def test_received_objects_share_repeated_strings_and_nothing_else_changes() -> None:
+    from speckle.transfer.batching import share_repeated_strings
+
+    def answer() -> list[Any]:
+        return json.loads(json.dumps([
+            {"_id": "a1", "owner": "u1", "createdAt": "t1", "updatedAt": "t1", "type": "Point", "hash": "h"},
+            {"_id": "a2", "owner": "u1", "createdAt": "t2", "updatedAt": "t1", "type": "Line", "value": None},
+            {"_id": "a3", "owner": "u2", "createdAt": "t1", "type": 5},
+            "not an object",
+            {"_id": "other", "owner": "u1", "createdAt": "t1", "updatedAt": None, "type": "Point"},
+        ]))
+
+    items, pool, ids = answer(), {}, ["a1", "a2", "a3", "x", "a5"]
+    ids = [json.loads(json.dumps(i)) for i in ids]  # strings of their own
+    share_repeated_strings(items, pool, ids)
+    assert items == answer()  # equal values, same keys, same order
+    assert [list(i) for i in items if isinstance(i, dict)] == [list(i) for i in answer() if isinstance(i, dict)]
+    assert items[0]["owner"] is items[1]["owner"] is items[4]["owner"]
+    assert items[0]["createdAt"] is items[2]["createdAt"] is items[4]["createdAt"] is items[0]["updatedAt"]
+    assert items[0]["type"] is items[4]["type"] and items[2]["owner"] == "u2"
+    assert all(items[k]["_id"] is ids[k] for k in range(3)) and items[4]["_id"] == "other"
