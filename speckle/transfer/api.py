@@ -12,6 +12,7 @@ through. A stream that already holds exactly what :func:`send` would write is no
 from __future__ import annotations
 
 import logging
+import operator
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -45,6 +46,9 @@ logger = logging.getLogger("speckle.transfer")
 #: Objects hashed and looked up in the sent-object record at a time (small, so that uploads
 #: start early and run while the next window is hashed).
 _WINDOW = 5000
+#: ``obj["_id"]`` and ``obj.get("type")``, for ``map`` over many objects
+_ID = operator.itemgetter("_id")
+_TYPE = operator.methodcaller("get", "type")
 #: Stream keys a ``fields`` projection selects exactly (no paths, no separators).
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -211,7 +215,7 @@ def send_objects(
                         known_ids = cache.find(scope, keys, expected=total)
                 keep: list[int] = []
                 # the usual first send: no placeholder, nothing known, every object uploaded
-                all_new = "Placeholder" not in [item.get("type") for item in items] and (
+                all_new = "Placeholder" not in list(map(_TYPE, items)) and (
                     known_ids is None or known_ids.count(None) == len(known_ids)
                 )
                 for position, index in enumerate(() if all_new else indexes):
@@ -270,10 +274,10 @@ def _checker(results: list[Any]) -> Callable[[int, int], None]:
 
     def saved(start: int, end: int) -> None:
         try:
-            ids = [answer["_id"] for answer in results[start:end]]
+            ids = list(map(_ID, results[start:end]))
         except (TypeError, KeyError, IndexError):
             ids = []
-        if len(ids) != end - start or not all(type(i) is str for i in ids):
+        if len(ids) != end - start or set(map(type, ids)) != {str}:
             bad = next((a for a in results[start:end] if not isinstance(a, Mapping) or type(a.get("_id")) is not str),
                        None)
             raise SpeckleResponseError(f"the server gave an object no id: {bad!r}")

@@ -216,7 +216,7 @@ class SentObjectCache:
             if time.time() - self._memo_started > _TOUCH_AFTER:
                 self._drop_memo()
             memo = self._memo.get(scope)
-            found = [memo.get(key) for key in keys] if memo else [None] * len(keys)
+            found = list(map(memo.get, keys)) if memo else [None] * len(keys)
             if scope not in self._complete:
                 if None not in found:
                     return found

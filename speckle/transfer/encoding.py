@@ -32,6 +32,7 @@ import binascii
 import hashlib
 import json
 import math
+import operator
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -70,6 +71,8 @@ _PACK_OPTIONS = (
     | ormsgpack.OPT_PASSTHROUGH_SUBCLASS
     | ormsgpack.OPT_PASSTHROUGH_UUID
 )
+#: ``HASH_KEY in obj``, for ``map`` over many objects
+_HAS_HASH = operator.methodcaller("__contains__", HASH_KEY)
 #: the scheme of the fingerprints (a new scheme never meets the keys of an old one)
 _SEED = xxhash.xxh64_intdigest(b"speckle object fingerprint: msgpack 1")
 
@@ -212,7 +215,7 @@ def fingerprints(objs: list[dict[str, Any]]) -> list[str]:
     """
     pack, digest, options, seed = ormsgpack.packb, xxhash.xxh3_128_hexdigest, _PACK_OPTIONS, _SEED
     try:
-        if any(HASH_KEY in obj for obj in objs):
+        if any(map(_HAS_HASH, objs)):
             raise ValueError
         return [digest(pack(obj, option=options), seed) for obj in objs]
     except (TypeError, ValueError):
@@ -267,7 +270,7 @@ def sealed_batches(objs: Sequence[Mapping[str, Any]], max_bytes: int, max_count:
     batches: list[tuple[int, bytes, list[int]]] = []
     parts: list[bytes] = [b"["]
     bounds: list[int] = []
-    first, offset = 0, 1
+    first, offset, stop = 0, 1, max_count
 
     def close() -> None:
         parts[-1] = parts[-1][:-1] + b"]"  # the comma after the last object
@@ -292,9 +295,10 @@ def sealed_batches(objs: Sequence[Mapping[str, Any]], max_bytes: int, max_count:
         else:
             sealed = hash_object(obj)[1]
             pieces, size = (sealed, b","), len(sealed)
-        if bounds and (len(bounds) >= max_count or offset + size + 1 > max_bytes):
+        if index >= stop or (bounds and offset + size + 1 > max_bytes):
             close()
             parts, bounds, first, offset = [b"["], [], index, 1
+            stop = index + max_count
         bounds.append(offset)
         parts += pieces
         offset += size + 1
