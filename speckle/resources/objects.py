@@ -14,12 +14,15 @@ from speckle.base.resource import (
     check_id,
 )
 from speckle.errors import SpeckleInputError
-from speckle.models.objects import Placeholder, SpeckleObject, parse_object
+from speckle.models.objects import Placeholder, SpeckleObject, parse_object, parse_placeholders
 from speckle.query import Query, encode_query
-from speckle.transfer.batching import Progress, TransferOptions, fetch_objects, post_objects
-from speckle.transfer.encoding import as_object, encode_object
+from speckle.transfer.batching import Progress, TransferOptions, Uploader, WorkQueue, fetch_objects, gc_paused
+from speckle.transfer.encoding import as_object, json_batches
 
 __all__ = ["Resource", "SpeckleObject"]
+
+#: Objects written to JSON at a time by :meth:`Resource.create` (their batches upload meanwhile).
+_WINDOW = 5000
 
 
 class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
@@ -99,14 +102,29 @@ class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
         return self._create_many(data, raw, progress)
 
     def _create_many(self, payload: Sequence[Any], raw: bool, progress: Progress | None) -> list[Any]:
-        # kept until sent: copied to exact-size buffers (orjson's own can be several times larger)
-        encoded = [bytes(memoryview(encode_object(as_object(item)))) for item in payload]
-        saved = post_objects(
-            self.session, encoded, options=self.transfer_options, progress=progress, path=self.path
-        )
+        # written window by window while earlier batches upload: the JSON of the whole list is
+        # never held at once; each answer is turned into models as it arrives (in the worker)
+        opts = self.transfer_options
+        total = len(payload)
+        results: list[Any] = [None] * total
+
+        def saved(start: int, end: int) -> None:
+            if not raw:
+                results[start:end] = parse_placeholders(results[start:end])
+
+        uploader = Uploader(self.session, self.path, [], results, saved)
+        with gc_paused(), WorkQueue(opts.max_workers, total, progress) as queue:
+            for first in range(0, total, _WINDOW):
+                items = [as_object(item) for item in payload[first : first + _WINDOW]]
+                batches = json_batches(items, opts.batch_bytes, opts.batch_count)
+                del items
+                while batches:
+                    start, body, bounds = batches.pop(0)
+                    queue.submit(uploader.post_batch, first + start, body, bounds)
+            queue.join()
         if raw:
-            return [{"type": "Placeholder", "_id": item.get("_id")} for item in saved]
-        return [Placeholder.model_validate(item) for item in saved]
+            return [{"type": "Placeholder", "_id": item.get("_id")} for item in results]
+        return results
 
     def get(self, id: str, query: Query | None = None) -> SpeckleObject:  # type: ignore[override]
         """Get a specific Speckle object from the SpeckleServer

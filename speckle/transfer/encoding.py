@@ -55,6 +55,7 @@ __all__ = [
     "object_fingerprint",
     "object_hash",
     "seal",
+    "json_batches",
     "sealed_batches",
 ]
 
@@ -266,6 +267,29 @@ def sealed_batches(objs: Sequence[Mapping[str, Any]], max_bytes: int, max_count:
     Raises:
         SpeckleInputError -- when an object cannot be represented in JSON
     """
+    return _batches(objs, max_bytes, max_count, True)
+
+
+def json_batches(objs: Sequence[Mapping[str, Any]], max_bytes: int, max_count: int) -> list[
+        tuple[int, bytes, list[int]]]:
+    """The request bodies that send ``objs`` exactly as given (no hash added), like
+    :func:`sealed_batches`: each object's JSON is what :func:`encode_object` gives.
+
+    Arguments:
+        objs {list} -- the objects (not modified)
+        max_bytes {int} -- upper bound of a body (a larger object makes a batch of its own)
+        max_count {int} -- upper bound of objects per body
+
+    Returns:
+        list -- ``(first, body, bounds)`` per batch (see :func:`sealed_batches`)
+
+    Raises:
+        SpeckleInputError -- when an object cannot be represented in JSON
+    """
+    return _batches(objs, max_bytes, max_count, False)
+
+
+def _batches(objs: Sequence[Any], max_bytes: int, max_count: int, seal: bool) -> list[tuple[int, bytes, list[int]]]:
     dumps, md5, hexlify, default = orjson.dumps, hashlib.md5, binascii.hexlify, _default
     batches: list[tuple[int, bytes, list[int]]] = []
     parts: list[bytes] = [b"["]
@@ -284,13 +308,18 @@ def sealed_batches(objs: Sequence[Mapping[str, Any]], max_bytes: int, max_count:
 
     for index, obj in enumerate(objs):
         text = None
-        if type(obj) is dict and HASH_KEY not in obj:
+        if type(obj) is dict and (not seal or HASH_KEY not in obj):
             try:
                 text = dumps(obj, default=default)
             except TypeError:  # integers beyond 64 bits, non-string keys...: see encode_object
                 text = None
-        if text is not None and len(text) > 2:
-            pieces: tuple[bytes, ...] = (text[:-1], b',"hash":"', hexlify(md5(text).digest()), b'"},')
+        if not seal:
+            if text is None:
+                text = encode_object(obj)
+            pieces: tuple[bytes, ...] = (text, b",")
+            size = len(text)
+        elif text is not None and len(text) > 2:
+            pieces = (text[:-1], b',"hash":"', hexlify(md5(text).digest()), b'"},')
             size = len(text) + 42
         else:
             sealed = hash_object(obj)[1]

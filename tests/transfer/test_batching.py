@@ -190,3 +190,38 @@ def test_received_objects_share_repeated_strings_and_nothing_else_changes() -> N
     assert items[0]["createdAt"] is items[2]["createdAt"] is items[4]["createdAt"] is items[0]["updatedAt"]
     assert items[0]["type"] is items[4]["type"] and items[2]["owner"] == "u2"
     assert all(items[k]["_id"] is ids[k] for k in range(3)) and items[4]["_id"] == "other"
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_create_sends_objects_as_given_across_windows_and_answers_models_like_validation(workers: int) -> None:
+    from speckle.models.objects import Placeholder, Point
+
+    sent: list[Any] = []
+    lock = threading.Lock()
+
+    def answer(request: Any, context: Any) -> Any:
+        objects = _body(request)
+        with lock:
+            sent.extend(objects)
+        context.headers["Content-Type"] = "application/json"
+        # v1's shape, except every 1000th answer, which carries one more field
+        return json.dumps({"success": True, "resources": [
+            {"type": "Placeholder", "_id": f"id{o['n']}", **({"note": "kept"} if o["n"] % 1000 == 0 else {})}
+            for o in objects]})
+
+    objects: list[Any] = [{"type": "Point", "n": i, "value": [i, None, 0.5]} for i in range(12001)]
+    objects[7] = Point(value=[1, 2, 3], n=7)  # a model is sent as its payload
+    with requests_mock.Mocker() as m:
+        m.post(f"{API}/objects", text=answer)
+        placeholders = client(max_workers=workers, batch_count=700).objects.create(objects)
+        raw = client(max_workers=workers, batch_count=700).objects.create(objects[:3000], raw=True)
+    assert [p.id for p in placeholders] == [f"id{i}" for i in range(12001)]
+    assert all(type(p) is Placeholder for p in placeholders)
+    for k in (0, 1, 5000, 12000):
+        expected = Placeholder.model_validate({"type": "Placeholder", "_id": f"id{k}",
+                                               **({"note": "kept"} if k % 1000 == 0 else {})})
+        assert placeholders[k] == expected and placeholders[k].to_payload() == expected.to_payload()
+    assert placeholders[1000]["note"] == "kept" and list(placeholders[1].to_payload()) == ["type", "_id"]
+    by_n = {o["n"]: o for o in sent[:12001]}
+    assert len(by_n) == 12001 and by_n[5] == objects[5] and by_n[7] == {"type": "Point", "value": [1, 2, 3], "n": 7}
+    assert raw == [{"type": "Placeholder", "_id": f"id{i}"} for i in range(3000)]
