@@ -119,6 +119,20 @@ def parse_date(text: str) -> datetime:
     return moment
 
 
+#: V8's wording for the syntax errors the ``regex`` module reports (others keep its wording).
+_V8_REGEX_ERRORS = {
+    "unterminated character set": "Unterminated character class",
+    "missing )": "Unterminated group",
+    "unbalanced parenthesis": "Unmatched ')'",
+    "nothing to repeat": "Nothing to repeat",
+    "multiple repeat": "Nothing to repeat",
+    "bad escape (end of pattern)": "\\ at end of pattern",
+    "missing group name": "Invalid capture group name",
+    "bad character in group name": "Invalid capture group name",
+    "unknown extension": "Invalid group",
+    "bad character range": "Range out of order in character class",
+    "min repeat greater than max repeat": "numbers out of order in {} quantifier",
+}
 #: Time one regular expression of a query may spend matching, over all documents.
 REGEX_BUDGET_SECONDS = 0.5
 
@@ -139,7 +153,9 @@ class JsRegex:
             self.compiled = regex.compile(source, regex.V0 | (regex.IGNORECASE if ignore_case else 0))
         except (regex.error, OverflowError, RecursionError) as exc:
             # v1 builds the RegExp while parsing the query: a synchronous crash (500)
-            raise ServerCrash(f"Invalid regular expression: /{source}/: {exc}", "SyntaxError") from exc
+            reason = str(getattr(exc, "msg", None) or exc)
+            reason = _V8_REGEX_ERRORS.get(reason, reason)
+            raise ServerCrash(f"Invalid regular expression: /{source}/: {reason}", "SyntaxError") from exc
         self.remaining = REGEX_BUDGET_SECONDS
 
     def search(self, text: str) -> bool:
@@ -229,6 +245,9 @@ class CastFailure(SpeckleError):
     """A criterion value that the schema type cannot accept."""
 
 
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
+
+
 def _cast(kind: str, path: str, value: Any) -> Any:
     if isinstance(value, JsRegex) or value is None:
         return value
@@ -255,6 +274,11 @@ def _cast(kind: str, path: str, value: Any) -> Any:
         number = js_number(str(value))
         if number is not None:
             return _num(number)
+    elif kind == "objectid":
+        if isinstance(value, str) and (_OBJECT_ID.fullmatch(value) or len(value) == 12):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value  # a timestamp-based ObjectId: never equal to a stored id
     elif kind == "date":
         if isinstance(value, datetime):
             return value
@@ -266,7 +290,8 @@ def _cast(kind: str, path: str, value: Any) -> Any:
             pass
     else:
         return value
-    raise CastFailure(f'Cast to {kind} failed for value "{value}" at path "{path}"', "CastError")
+    name = "ObjectId" if kind == "objectid" else kind
+    raise CastFailure(f'Cast to {name} failed for value "{value}" at path "{path}"', "CastError")
 
 
 def cast_criterion(schema: Schema, path: str, criterion: Any) -> Any:
@@ -498,8 +523,13 @@ class Query:
         sort: bool = True,
         projection: bool = True,
         scope: Callable[[dict[str, Any]], bool] | None = None,
+        hydrate: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Filter, sort, page and project documents (each stage can be switched off)."""
+        """Filter, sort, page and project documents (each stage can be switched off).
+
+        ``hydrate``: the collection, when the original reads mongoose documents (not ``lean``):
+        their keys come in the order :func:`~speckle.devserver.models.hydrate` gives.
+        """
         selected = [
             d for d in docs if (scope is None or scope(d)) and (not filters or self.match(d))
         ]
@@ -515,6 +545,11 @@ class Query:
                 selected = selected[: self.limit]
         if projection and self.projection:
             selected = [project(d, self.projection) for d in selected]
+        if hydrate is not None:
+            from .models import hydrate as hydrated
+
+            shown = self.projection if projection else None
+            selected = [hydrated(hydrate, d, shown) for d in selected]
         return selected
 
 
