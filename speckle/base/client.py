@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from speckle._untrusted import short_repr
 from speckle.errors import (
     AuthenticationError,
     SpeckleInputError,
@@ -247,7 +248,7 @@ class ClientBase:
         self.transport.token = _server_token(resource["apitoken"])
         profile = self._load_profile()
         profile.token = resource.get("token")
-        logger.info("registered and logged in as %s", profile.email)
+        logger.info("registered and logged in as %s", short_repr(profile.email))
         return profile
 
     def login(self, email: str, password: str) -> User:
@@ -280,7 +281,7 @@ class ClientBase:
         profile = User.from_data(resource)
         self.transport.token = _server_token(profile.apitoken or profile.token)
         self._set_me(profile)
-        logger.info("logged in as %s", profile.email)
+        logger.info("logged in as %s", short_repr(profile.email))
         return profile
 
     def login_with_token(self, token: str) -> User:

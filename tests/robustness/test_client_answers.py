@@ -13,9 +13,11 @@ the answer, the call must end within its deadline, either returning or raising a
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import jwt
@@ -394,6 +396,27 @@ def answer(draw: st.DrawFn, doc: Any) -> tuple[int, dict[str, str], bytes]:
     return status, headers, body
 
 
+class _Formatting(logging.Handler):
+    """Formats every record (so a log line that cannot be written fails the test)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.format(record)
+
+
+@contextmanager
+def every_log_line() -> Iterator[None]:
+    """The library's DEBUG logging on, every record formatted, for the duration of the block."""
+    lib = logging.getLogger("speckle")
+    handler, level = _Formatting(), lib.level
+    lib.addHandler(handler)
+    lib.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        lib.removeHandler(handler)
+        lib.setLevel(level)
+
+
 def shown(result: Any) -> str:
     """The text a user sees of a result: the repr of the library's objects (bounded whatever they
     hold); plain dicts and lists (raw payloads) hold the server's JSON as it came, up to the
@@ -434,7 +457,7 @@ def test_malformed_answers_give_a_result_or_a_speckle_error(name: str, data: st.
 
     client = make_client(login, generation)
     started = time.monotonic()
-    with requests_mock.Mocker() as wire:
+    with requests_mock.Mocker() as wire, every_log_line():
         wire.add_matcher(respond)
         try:
             result = call(client)
@@ -491,7 +514,7 @@ def test_junk_at_every_location_of_every_answer(name: str) -> None:
                             return requests_mock.create_response(request, json=build())
                     return None
 
-                with requests_mock.Mocker() as wire:
+                with requests_mock.Mocker() as wire, every_log_line():
                     wire.add_matcher(respond)
                     try:
                         result = call(make_client(login, generation))
