@@ -109,7 +109,7 @@ def _insert(call: Call, pending: list[dict[str, Any]], texts: dict[int, str]) ->
             doc["_id"] = new_id
             text = dumps(doc)
         rows.append((new_id, text, entry["hash"], hash_key(entry["hash"]), owner,
-                     1 if entry.get("private") else 0))
+                     1 if entry.get("private") else 0, stamp))
         entry["_id"] = first_by_hash.setdefault(entry["hash"], new_id)
     call.store.insert_rows("objects", rows)
 

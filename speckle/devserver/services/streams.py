@@ -303,10 +303,28 @@ def stream_objects(call: Call) -> Document:
     stream = _readable_stream(call, call.params["streamId"])
     order = [o for o in stream.get("objects") or [] if isinstance(o, str)]
     query = call.query(models.SCHEMAS["objects"])
-    docs = query.apply(call.store.find_in("objects", "_id", order))
+    if _versions_only(query):  # e.g. ?fields=updatedAt: answered from an index, without the documents
+        docs = query.apply([{"_id": _id, "updatedAt": updated} if updated is not None else {"_id": _id}
+                            for _, _id, updated in call.store.object_versions(order)])
+    else:
+        docs = query.apply(call.store.find_in("objects", "_id", order))
     by_id = {d["_id"]: d for d in docs if "_id" in d}
     return {"success": True, "resources": [by_id[o] for o in order if o in by_id],
             "message": "Object list returned. If querying, duplication of objects in list will not be respected."}
+
+
+#: Object fields the store keeps outside the documents, enough for some queries.
+_VERSION_FIELDS = frozenset(("_id", "updatedAt"))
+
+
+def _versions_only(query: Any) -> bool:
+    """Whether a query names only ``_id`` and ``updatedAt``, projecting onto them."""
+    if not query.projection or any(v != 1 for v in query.projection.values()):
+        return False
+    named = set(query.projection) | {path for path, _ in query.sort}
+    for criterion in query.criteria:
+        named.update(criterion)
+    return named <= _VERSION_FIELDS
 
 
 @route("GET", "/streams/:streamId/clients", auth=Auth.OPTIONAL, family=Family.B, style=Style.MESSAGE)
