@@ -340,6 +340,54 @@ class SpeckleApiClient(ClientBase):
             on_data=on_data,
         )
 
+    def follow(
+        self,
+        stream_id: str,
+        client_id: str | None = None,
+        *,
+        raw: bool = False,
+        use_cache: bool = True,
+        debounce: float = 0.05,
+        backoff: realtime.Backoff | None = None,
+        start: bool = True,
+        **options: Any,
+    ) -> realtime.StreamFollower:
+        """Follow a stream: its current model at once, then a change whenever it changes.
+
+        A :meth:`listen` socket hears the ``update-...`` broadcasts connectors send after
+        writing a stream (and notices reconnections, after which a change may have been
+        missed); each one leads to a :meth:`receive` that downloads only the objects that are
+        new or changed. Broadcasts that come in a burst are coalesced into one check.
+
+        Example::
+
+            with client.follow(stream_id) as follower:
+                for change in follower:   # the current model first
+                    print(change.reason, len(change.added), len(change.removed), len(change.changed))
+
+        Arguments:
+            stream_id {str} -- the stream's streamId
+
+        Keyword Arguments:
+            client_id {str} -- the socket's client id; registered when None (default: {None})
+            raw {bool} -- plain dicts instead of models (default: {False})
+            use_cache {bool} -- use the record of received objects (default: {True})
+            debounce {float} -- seconds without a new broadcast before checking (default: {0.05})
+            backoff {Backoff} -- reconnection delays of the socket (default: {Backoff()})
+            start {bool} -- start the listener now (default: {True})
+            options {Any} -- other options of the StreamFollower (``max_delay``, ``ready_timeout``,
+                ``retry_after``) and of the StreamListener (``idle_timeout``, ``connect_timeout``...)
+
+        Returns:
+            StreamFollower -- iterate over it for :class:`~speckle.realtime.StreamChange` objects
+        """
+        follower_options = {k: options.pop(k) for k in ("max_delay", "ready_timeout", "retry_after") if k in options}
+        listener = self.listen(stream_id, client_id, backoff=backoff, start=False, **options)
+        follower = realtime.StreamFollower(
+            self, listener, raw=raw, use_cache=use_cache, debounce=debounce, **follower_options
+        )
+        return follower.start() if start else follower
+
     def listen(
         self,
         stream_id: str,
