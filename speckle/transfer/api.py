@@ -533,7 +533,7 @@ def receive(
                     known[_id] = item if raw else parse_object(item)
                     versions[_id] = wanted[_id]
     to_fetch = [i for i in distinct if i not in known] if known else distinct
-    if cache is not None and to_fetch and server_time is None:
+    if to_fetch and server_time is None:  # (a small request) so that the result can serve as `previous`
         server_time = _object_versions(client, stream_id, date_only=True)[1]
     recorded: list[tuple[str, str, bytes]] = []
     lock = threading.Lock()
