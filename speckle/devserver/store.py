@@ -246,7 +246,21 @@ class Store:
         index: the documents are not read)."""
         unique = list(dict.fromkeys(ids))
         found: list[tuple[int, str, Any]] = []
+        if not unique:
+            return found
         with self.lock:
+            low, high = min(unique), max(unique)
+            (span,) = self._db.execute(
+                "SELECT count(*) FROM objects INDEXED BY objects_versions WHERE _id BETWEEN ? AND ?", (low, high)
+            ).fetchone()
+            if span <= 2 * len(unique):  # ids saved together (ObjectIds grow with time): one scan of their range
+                wanted = set(unique)
+                found = [row for row in self._db.execute(
+                    "SELECT seq, _id, updatedAt FROM objects INDEXED BY objects_versions WHERE _id BETWEEN ? AND ?",
+                    (low, high),
+                ) if row[1] in wanted]
+                found.sort()
+                return found
             for part in chunks(unique):
                 marks = ",".join("?" * len(part))
                 found.extend(self._db.execute(

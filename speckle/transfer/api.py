@@ -30,7 +30,15 @@ from speckle.base.resource import as_payload, check_id
 from speckle.errors import PayloadTooLargeError, SpeckleError, SpeckleInputError, SpeckleResponseError
 from speckle.models.objects import DENIED_OBJECT_TEXT, DeniedObject, SpeckleObject, parse_object
 from speckle.models.resources import Stream
-from speckle.transfer.batching import Progress, TransferOptions, Uploader, WorkQueue, fetch_objects, plan_batches
+from speckle.transfer.batching import (
+    Progress,
+    TransferOptions,
+    Uploader,
+    WorkQueue,
+    fetch_objects,
+    gc_paused,
+    plan_batches,
+)
 from speckle.transfer.cache import SentObjectCache
 from speckle.transfer.encoding import as_object, canonical_json, encode_object, fingerprints, seal
 
@@ -525,24 +533,27 @@ def receive(
                         versions[_id] = version
             if cache is not None:
                 wanted = {i: current[i] for i in distinct if i not in known and i in current}
-                for _id, data in cache.load(scope, wanted).items():
-                    try:
-                        item = ormsgpack.unpackb(data)
-                    except ormsgpack.MsgpackDecodeError:
-                        continue
-                    known[_id] = item if raw else parse_object(item)
-                    versions[_id] = wanted[_id]
+                with gc_paused():  # many containers built at once (see fetch_objects)
+                    for _id, data in cache.load(scope, wanted).items():
+                        try:
+                            item = ormsgpack.unpackb(data)
+                        except ormsgpack.MsgpackDecodeError:
+                            continue
+                        known[_id] = item if raw else parse_object(item)
+                        versions[_id] = wanted[_id]
     to_fetch = [i for i in distinct if i not in known] if known else distinct
     if to_fetch and server_time is None:  # (a small request) so that the result can serve as `previous`
         server_time = _object_versions(client, stream_id, date_only=True)[1]
-    recorded: list[tuple[str, str, bytes]] = []
+    recorded: list[tuple[str, str]] = []
     lock = threading.Lock()
 
     def record(items: list[Any]) -> None:
-        """Keep the settled versions (and, with a record, the content) of fetched objects."""
+        """Keep the settled versions of fetched objects, and record them (in the worker, while
+        other answers are on their way; a stand-in has no ``updatedAt`` and is never recorded)."""
         if server_time is None:
             return
-        rows = []
+        settled: list[tuple[str, str]] = []
+        rows: list[tuple[str, str, bytes]] = []
         for item in items:
             if type(item) is not dict:
                 continue
@@ -554,10 +565,11 @@ def receive(
                     rows.append((_id, version, ormsgpack.packb(item)))
                 except (TypeError, ormsgpack.MsgpackEncodeError):  # e.g. an integer over 64 bits
                     continue
-            else:
-                rows.append((_id, version, b""))
+            settled.append((_id, version))
+        if rows and cache is not None:
+            cache.store(scope, rows)
         with lock:
-            recorded.extend(rows)
+            recorded.extend(settled)
 
     done = len(distinct) - len(to_fetch)
     if progress is not None and done:
@@ -582,13 +594,9 @@ def receive(
         objects = [by_id[_id] for _id in ids]
     missing = [i for i, obj in enumerate(objects) if _is_denied(obj)]
     gone = {ids[i] for i in missing}
-    for _id, version, _ in recorded:
-        if _id not in gone:
-            versions[_id] = version
-    if cache is not None:
-        cache.store(scope, (row for row in recorded if row[0] not in gone))
-        if gone:
-            cache.forget(scope, gone)
+    versions.update(recorded)
+    if cache is not None and gone:
+        cache.forget(scope, gone)
     if missing:
         logger.warning("stream %s: %d objects could not be read (deleted or private)", stream_id, len(missing))
         if client.transfer_cache is not None:  # do not offer these ids to later sends

@@ -41,7 +41,7 @@ _TRIM_TO = 0.9
 #: Host parameters per statement (SQLite's historic limit is 999).
 _CHUNK = 900
 #: The layout of the file; files of another layout are emptied (it is only a cache).
-_VERSION = 1
+_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scopes (
     id INTEGER PRIMARY KEY,
@@ -57,6 +57,18 @@ CREATE TABLE IF NOT EXISTS received (
     PRIMARY KEY (scope, object_id)
 );
 CREATE INDEX IF NOT EXISTS received_used ON received (used);
+CREATE TABLE IF NOT EXISTS totals (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    entries INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO totals (id, entries, bytes) VALUES (1, 0, 0);
+CREATE TRIGGER IF NOT EXISTS received_added AFTER INSERT ON received BEGIN
+    UPDATE totals SET entries = entries + 1, bytes = bytes + NEW.size WHERE id = 1;
+END;
+CREATE TRIGGER IF NOT EXISTS received_removed AFTER DELETE ON received BEGIN
+    UPDATE totals SET entries = entries - 1, bytes = bytes - OLD.size WHERE id = 1;
+END;
 """
 
 
@@ -93,15 +105,21 @@ class ReceivedObjectCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         with self._lock:
+            # a row replaced by INSERT OR REPLACE fires the delete trigger only with this on
+            self._db.execute("PRAGMA recursive_triggers = ON")
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 (version,) = self._db.execute("PRAGMA user_version").fetchone()
                 if version != _VERSION:
                     self._db.execute("DROP TABLE IF EXISTS received")
+                    self._db.execute("DROP TABLE IF EXISTS totals")
                     self._db.execute(f"PRAGMA user_version = {_VERSION}")
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
+                statement = ""
+                for line in _SCHEMA.splitlines(keepends=True):  # (executescript would commit first)
+                    statement += line
+                    if sqlite3.complete_statement(statement):
                         self._db.execute(statement)
+                        statement = ""
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -219,7 +237,7 @@ class ReceivedObjectCache:
 
     def _trim(self) -> None:
         """Forget the least recently used objects past the bounds (in the caller's transaction)."""
-        count, total = self._db.execute("SELECT count(*), total(size) FROM received").fetchone()
+        count, total = self._db.execute("SELECT entries, bytes FROM totals WHERE id = 1").fetchone()
         if count <= self.max_entries and total <= self.max_bytes:
             return
         keep_count = int(self.max_entries * _TRIM_TO) if self.max_entries >= 10 else self.max_entries
@@ -262,14 +280,14 @@ class ReceivedObjectCache:
 
     def __len__(self) -> int:
         with self._lock:
-            (count,) = self._db.execute("SELECT count(*) FROM received").fetchone()
+            (count,) = self._db.execute("SELECT entries FROM totals WHERE id = 1").fetchone()
         return int(count)
 
     @property
     def size(self) -> int:
         """Bytes of content held."""
         with self._lock:
-            (total,) = self._db.execute("SELECT total(size) FROM received").fetchone()
+            (total,) = self._db.execute("SELECT bytes FROM totals WHERE id = 1").fetchone()
         return int(total)
 
     def close(self) -> None:

@@ -141,6 +141,8 @@ def test_record_bounds_and_scopes(tmp_path: Path) -> None:
     cache = ReceivedObjectCache(tmp_path / "r.sqlite3", max_bytes=1000, max_entries=5)
     scope = ReceivedObjectCache.scope("http://a.test/", "u1")
     assert cache.store(scope, [(f"id{i}", "t1", b"x" * 100) for i in range(5)]) == 5
+    cache.store(scope, [("id4", "t2", b"w" * 50)])  # a new version replaces the old one
+    assert len(cache) == 5 and cache.size == 450 and cache.versions(scope, ["id4"]) == {"id4": "t2"}
     assert cache.load(scope, {"id0": "t1", "id1": "t2"}) == {"id0": b"x" * 100}  # other version: not held
     assert cache.load(ReceivedObjectCache.scope("http://a.test", "u2"), {"id0": "t1"}) == {}
     cache.store(scope, [("id9", "t1", b"y" * 100)])  # one over max_entries: least recently used go
