@@ -241,33 +241,28 @@ class Store:
                     result[_id] = (owner, private, doc)
         return result
 
-    def object_versions(self, ids: Iterable[str]) -> list[tuple[int, str, Any]]:
-        """``(seq, _id, updatedAt)`` of the objects that exist, in natural order (read from an
-        index: the documents are not read)."""
-        unique = list(dict.fromkeys(ids))
-        found: list[tuple[int, str, Any]] = []
-        if not unique:
+    def object_versions(self, ids: Sequence[str]) -> dict[str, Any]:
+        """``{_id: updatedAt}`` of the objects that exist among ``ids`` (and perhaps of others:
+        ids saved together are read as one range of an index, without the documents)."""
+        found: dict[str, Any] = {}
+        if not ids:
             return found
+        low, high = min(ids), max(ids)
         with self.lock:
-            low, high = min(unique), max(unique)
             (span,) = self._db.execute(
                 "SELECT count(*) FROM objects INDEXED BY objects_versions WHERE _id BETWEEN ? AND ?", (low, high)
             ).fetchone()
-            if span <= 2 * len(unique):  # ids saved together (ObjectIds grow with time): one scan of their range
-                wanted = set(unique)
-                found = [row for row in self._db.execute(
-                    "SELECT seq, _id, updatedAt FROM objects INDEXED BY objects_versions WHERE _id BETWEEN ? AND ?",
+            if span <= 2 * len(ids):  # ids saved together (ObjectIds grow with time): one scan of their range
+                return dict(self._db.execute(
+                    "SELECT _id, updatedAt FROM objects INDEXED BY objects_versions WHERE _id BETWEEN ? AND ?",
                     (low, high),
-                ) if row[1] in wanted]
-                found.sort()
-                return found
-            for part in chunks(unique):
+                ))
+            for part in chunks(list(dict.fromkeys(ids))):
                 marks = ",".join("?" * len(part))
-                found.extend(self._db.execute(
-                    f"SELECT seq, _id, updatedAt FROM objects INDEXED BY objects_versions WHERE _id IN ({marks})",
+                found.update(self._db.execute(
+                    f"SELECT _id, updatedAt FROM objects INDEXED BY objects_versions WHERE _id IN ({marks})",
                     tuple(part),
                 ))
-        found.sort()
         return found
 
     def object_seq_order(self, ids: Iterable[str]) -> list[Document]:

@@ -41,6 +41,7 @@ from speckle.transfer.batching import (
 )
 from speckle.transfer.cache import SentObjectCache
 from speckle.transfer.encoding import as_object, canonical_json, encode_object, fingerprints, seal
+from speckle.transfer.received import ReceivedObjectCache
 
 if TYPE_CHECKING:
     from speckle.client import SpeckleApiClient
@@ -118,6 +119,8 @@ class ReceiveResult:
     ids: list[str] = field(default_factory=list, repr=False)
     #: ``{object id: updatedAt}`` of the objects known to be current (what a later receive checks)
     versions: dict[str, str] = field(default_factory=dict, repr=False)
+    #: ``(updatedAt, fields, ids)`` of the stream when settled (a later receive may reuse them)
+    _stream_state: tuple[str, dict[str, Any], list[str]] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.objects)
@@ -500,47 +503,74 @@ def receive(
     Returns:
         ReceiveResult -- the stream (without ``objects``) and its objects
     """
+    with gc_paused():  # parsed JSON and decoded objects hold no cycles; collections would walk them all
+        return _receive(client, stream_id, raw, use_cache, previous, progress, options)
+
+
+def _receive(
+    client: SpeckleApiClient,
+    stream_id: str,
+    raw: bool,
+    use_cache: bool,
+    previous: ReceiveResult | None,
+    progress: Progress | None,
+    options: TransferOptions | None,
+) -> ReceiveResult:
     started = time.perf_counter()
     path = f"/streams/{check_id(stream_id, 'stream id')}"
-    answer = client.transport.request("GET", path)
-    resource = answer.get("resource") if isinstance(answer, dict) else None
-    if not isinstance(resource, dict):
-        raise SpeckleResponseError("the server's answer holds no stream", method="GET", url=path)
-    entries = resource.pop("objects", None) or []
-    ids: list[str] = []
-    for entry in entries:
-        _id = entry.get("_id") if isinstance(entry, dict) else None
-        if not isinstance(_id, str):
-            raise SpeckleResponseError(f"the stream lists an object without an id: {entry!r}")
-        ids.append(_id)
-    del entries, answer
-    stream = Stream.from_data(resource)
-    distinct = list(dict.fromkeys(ids))
     cache = client.received_cache if use_cache else None
     scope = _cache_scope(client)
-    if previous is not None and previous.raw != raw:
+    if previous is not None and (previous.raw != raw or previous.stream.streamId != stream_id):
         previous = None
+    current: dict[str, Any] | None = None  # the version of each object the server has now
+    server_time: str | None = None  # a server time before any object or the stream was read
+    if cache is not None or previous is not None:
+        current, server_time = _object_versions(client, stream_id)
+    state = _known_stream(client, path, cache, scope, previous) if current is not None else None
+    if state is None:
+        answer = client.transport.request("GET", path)
+        resource = answer.get("resource") if isinstance(answer, dict) else None
+        if not isinstance(resource, dict):
+            raise SpeckleResponseError("the server's answer holds no stream", method="GET", url=path)
+        entries = resource.pop("objects", None) or []
+        try:
+            ids: list[str] = [entry["_id"] for entry in entries]
+        except (TypeError, KeyError):
+            ids = []
+        if len(ids) != len(entries) or not all(type(i) is str for i in ids):
+            bad = next(e for e in entries if not isinstance(e, dict) or type(e.get("_id")) is not str)
+            raise SpeckleResponseError(f"the stream lists an object without an id: {bad!r}")
+        del entries, answer
+        if server_time is not None and _settled(resource.get("updatedAt"), server_time):
+            state = (resource["updatedAt"], resource, ids)
+            if cache is not None:
+                try:
+                    cache.store_stream(scope, stream_id, resource["updatedAt"],
+                                       ormsgpack.packb({"resource": resource, "ids": ids}))
+                except (TypeError, ormsgpack.MsgpackEncodeError):
+                    pass
+    else:
+        resource, ids = state[1], list(state[2])
+    stream = Stream.from_data(resource)
+    distinct = list(dict.fromkeys(ids))
     known: dict[str, Any] = {}  # objects not downloaded: from `previous` or the record
     versions: dict[str, str] = {}  # the settled version of each object of the result
-    server_time: str | None = None
-    if (cache is not None or previous is not None) and distinct:
-        current, server_time = _object_versions(client, stream_id)
-        if current is not None:
-            if previous is not None:
-                for _id, version in previous.versions.items():
-                    if current.get(_id) == version:
-                        known[_id] = previous.by_id(_id)
-                        versions[_id] = version
-            if cache is not None:
-                wanted = {i: current[i] for i in distinct if i not in known and i in current}
-                with gc_paused():  # many containers built at once (see fetch_objects)
-                    for _id, data in cache.load(scope, wanted).items():
-                        try:
-                            item = ormsgpack.unpackb(data)
-                        except ormsgpack.MsgpackDecodeError:
-                            continue
-                        known[_id] = item if raw else parse_object(item)
-                        versions[_id] = wanted[_id]
+    if current is not None and distinct:
+        if previous is not None:
+            index, held = previous._index(), previous.objects
+            for _id, version in previous.versions.items():
+                if current.get(_id) == version:
+                    known[_id] = held[index[_id]]
+                    versions[_id] = version
+        if cache is not None:
+            wanted = {i: current[i] for i in distinct if i not in known and i in current}
+            for _id, data in cache.load(scope, wanted).items():
+                try:
+                    item = ormsgpack.unpackb(data)
+                except ormsgpack.MsgpackDecodeError:
+                    continue
+                known[_id] = item if raw else parse_object(item)
+                versions[_id] = wanted[_id]
     to_fetch = [i for i in distinct if i not in known] if known else distinct
     if to_fetch and server_time is None:  # (a small request) so that the result can serve as `previous`
         server_time = _object_versions(client, stream_id, date_only=True)[1]
@@ -582,6 +612,8 @@ def receive(
         convert=None if raw else parse_object,
         on_fetched=record if server_time is not None else None,
     )
+    # objects from the record or `previous` are never stand-ins (those are never recorded)
+    gone = {_id for _id, obj in zip(to_fetch, fetched, strict=True) if _is_denied(obj)}
     by_id = dict(zip(to_fetch, fetched, strict=True)) if known else None
     if by_id is None and len(distinct) == len(ids):
         objects = fetched
@@ -592,8 +624,7 @@ def receive(
             by_id.update(known)
         del fetched
         objects = [by_id[_id] for _id in ids]
-    missing = [i for i, obj in enumerate(objects) if _is_denied(obj)]
-    gone = {ids[i] for i in missing}
+    missing = [i for i, _id in enumerate(ids) if _id in gone] if gone else []
     versions.update(recorded)
     if cache is not None and gone:
         cache.forget(scope, gone)
@@ -604,6 +635,7 @@ def receive(
     result = ReceiveResult(stream, objects, missing, time.perf_counter() - started)
     result.raw = raw
     result.versions = versions
+    result._stream_state = state
     result.fetched = to_fetch
     result.reused = len(distinct) - len(to_fetch)
     result.ids = ids
@@ -614,6 +646,37 @@ def receive(
 
 #: Server times are compared as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` strings (how v1 servers write them).
 _STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+def _known_stream(
+    client: SpeckleApiClient,
+    path: str,
+    cache: ReceivedObjectCache | None,
+    scope: str,
+    previous: ReceiveResult | None,
+) -> tuple[str, dict[str, Any], list[str]] | None:
+    """``(updatedAt, fields, object ids)`` of the stream as ``previous`` or the record knew it,
+    if the server's stream has that ``updatedAt`` still (v1 servers change it on every write);
+    asks the server for ``updatedAt`` only. None when unknown or changed."""
+    states: list[tuple[str, dict[str, Any], list[str]]] = []
+    if previous is not None and previous._stream_state is not None:
+        states.append(previous._stream_state)
+    recorded = cache.stream(scope, path.rsplit("/", 1)[1]) if cache is not None else None
+    if recorded is not None:
+        try:
+            content = ormsgpack.unpackb(recorded[1])
+            states.append((recorded[0], content["resource"], content["ids"]))
+        except (ormsgpack.MsgpackDecodeError, TypeError, KeyError):
+            pass
+    if not states:
+        return None
+    answer = client.transport.request("GET", path, params=[("fields", "updatedAt")])
+    resource = answer.get("resource") if isinstance(answer, dict) else None
+    updated_at = resource.get("updatedAt") if isinstance(resource, dict) else None
+    for state in states:
+        if type(updated_at) is str and state[0] == updated_at:
+            return (state[0], dict(state[1]), state[2])
+    return None
 
 
 def _settled(version: Any, server_time: str) -> bool:
@@ -628,7 +691,7 @@ def _settled(version: Any, server_time: str) -> bool:
 
 def _object_versions(
     client: SpeckleApiClient, stream_id: str, *, date_only: bool = False
-) -> tuple[dict[str, str] | None, str | None]:
+) -> tuple[dict[str, Any] | None, str | None]:
     """``({object id: updatedAt}, server time)`` of a stream's objects, in one request.
 
     ``GET /streams/<id>/objects?fields=updatedAt`` lists each object of the stream that exists
@@ -656,12 +719,13 @@ def _object_versions(
         logger.debug("could not list the versions of the objects of stream %s: HTTP %s", stream_id,
                      response.status_code)
         return None, None
-    versions: dict[str, str] = {}
-    for item in resources:
-        if type(item) is dict:
-            _id, version = item.get("_id"), item.get("updatedAt")
-            if type(_id) is str and type(version) is str:
-                versions[_id] = version
+    try:  # (values are only compared with recorded strings: anything else never matches)
+        versions: dict[str, Any] = {item["_id"]: item.get("updatedAt") for item in resources}
+    except (TypeError, KeyError, AttributeError):
+        versions = {}
+        for item in resources:
+            if type(item) is dict and type(item.get("_id")) is str:
+                versions[item["_id"]] = item.get("updatedAt")
     return versions, server_time
 
 

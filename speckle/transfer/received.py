@@ -38,10 +38,12 @@ DEFAULT_RECEIVED_ENTRIES = 2_000_000
 _TOUCH_AFTER = 24 * 3600
 #: After trimming, the record keeps this share of its bounds (so trims are rare).
 _TRIM_TO = 0.9
+#: Streams whose last received state is kept (the least recently used go first).
+STREAMS_KEPT = 1000
 #: Host parameters per statement (SQLite's historic limit is 999).
 _CHUNK = 900
 #: The layout of the file; files of another layout are emptied (it is only a cache).
-_VERSION = 2
+_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scopes (
     id INTEGER PRIMARY KEY,
@@ -57,6 +59,14 @@ CREATE TABLE IF NOT EXISTS received (
     PRIMARY KEY (scope, object_id)
 );
 CREATE INDEX IF NOT EXISTS received_used ON received (used);
+CREATE TABLE IF NOT EXISTS streams (
+    scope INTEGER NOT NULL,
+    stream_id TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    used INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (scope, stream_id)
+);
 CREATE TABLE IF NOT EXISTS totals (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     entries INTEGER NOT NULL,
@@ -113,6 +123,7 @@ class ReceivedObjectCache:
                 if version != _VERSION:
                     self._db.execute("DROP TABLE IF EXISTS received")
                     self._db.execute("DROP TABLE IF EXISTS totals")
+                    self._db.execute("DROP TABLE IF EXISTS streams")
                     self._db.execute(f"PRAGMA user_version = {_VERSION}")
                 statement = ""
                 for line in _SCHEMA.splitlines(keepends=True):  # (executescript would commit first)
@@ -235,6 +246,47 @@ class ReceivedObjectCache:
                 raise
         return len(rows)
 
+    def stream(self, scope: str, stream_id: str) -> tuple[str, bytes] | None:
+        """The recorded state of a stream: ``(updatedAt, content)``, or None.
+
+        Arguments:
+            scope {str} -- the server and user (:meth:`scope`)
+            stream_id {str} -- the stream's streamId
+        """
+        with self._lock:
+            row = self._db.execute(
+                "SELECT updated_at, data FROM streams WHERE scope = ? AND stream_id = ?",
+                (self._scope_id(scope), stream_id),
+            ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def store_stream(self, scope: str, stream_id: str, updated_at: str, data: bytes) -> None:
+        """Record the state of a stream (its fields and the ids of its objects, as ``content``).
+
+        Arguments:
+            scope {str} -- the server and user (:meth:`scope`)
+            stream_id {str} -- the stream's streamId
+            updated_at {str} -- the stream's ``updatedAt``
+            data {bytes} -- the content
+        """
+        with self._lock:
+            scope_id = self._scope_id(scope)
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO streams (scope, stream_id, updated_at, used, data) VALUES (?, ?, ?, ?, ?)",
+                    (scope_id, stream_id, updated_at, time.time_ns(), data),
+                )
+                self._db.execute(
+                    "DELETE FROM streams WHERE (scope, stream_id) NOT IN "
+                    "(SELECT scope, stream_id FROM streams ORDER BY used DESC LIMIT ?)",
+                    (STREAMS_KEPT,),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     def _trim(self) -> None:
         """Forget the least recently used objects past the bounds (in the caller's transaction)."""
         count, total = self._db.execute("SELECT entries, bytes FROM totals WHERE id = 1").fetchone()
@@ -268,6 +320,7 @@ class ReceivedObjectCache:
             scope_id = self._scope_id(scope)
             if object_ids is None:
                 self._db.execute("DELETE FROM received WHERE scope = ?", (scope_id,))
+                self._db.execute("DELETE FROM streams WHERE scope = ?", (scope_id,))
                 return
             self._db.executemany(
                 "DELETE FROM received WHERE scope = ? AND object_id = ?", [(scope_id, i) for i in object_ids]
@@ -277,6 +330,7 @@ class ReceivedObjectCache:
         """Forget everything."""
         with self._lock:
             self._db.execute("DELETE FROM received")
+            self._db.execute("DELETE FROM streams")
 
     def __len__(self) -> int:
         with self._lock:

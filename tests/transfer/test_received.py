@@ -177,3 +177,15 @@ def test_many_processes_share_the_record(tmp_path: Path) -> None:
     assert sorted(done) == [0, 1, 2, 3]
     cache = ReceivedObjectCache(path)
     assert len(cache) == 4 * 20 * 50
+
+
+def test_the_stream_itself_is_read_again_only_when_written(speckle_server: Any, make_client: MakeClient) -> None:
+    client = make_client(speckle_server)
+    stream_id, ids = sent_stream(client, 20)
+    first = client.receive(stream_id, raw=True)
+    again = client.receive(stream_id, raw=True)
+    assert again.stream.name == "record" and again.ids == ids and again.stream.updatedAt == first.stream.updatedAt
+    client.streams.update(stream_id, {"name": "renamed", "objects": [{"type": "Placeholder", "_id": i}
+                                                                     for i in ids[:10]]})
+    renamed = client.receive(stream_id, raw=True)
+    assert renamed.stream.name == "renamed" and renamed.ids == ids[:10] and renamed.fetched == []

@@ -305,17 +305,16 @@ def stream_objects(call: Call) -> Document:
     order = [o for o in stream.get("objects") or [] if isinstance(o, str)]
     query = call.query(models.SCHEMAS["objects"])
     if _versions_only(query):  # e.g. ?fields=updatedAt: answered from an index, without the documents
-        rows = call.store.object_versions(order)
+        found = call.store.object_versions(order)
         if not query.criteria and not query.sort and not query.offset and not query.limit:
-            found = {_id: updated for _, _id, updated in rows}
             if "updatedAt" in query.projection:  # type: ignore[operator]
-                docs = [{"_id": _id, "updatedAt": found[_id]} if found[_id] is not None else {"_id": _id}
-                        for _id in order if _id in found]
+                docs = [{"_id": _id, "updatedAt": found[_id]} for _id in order if _id in found]
             else:
                 docs = [{"_id": _id} for _id in order if _id in found]
             return RawJson('{"success":true,"resources":' + dumps(docs) + ',"message":' + dumps(_LIST_MESSAGE) + "}")
+        present = set(order)
         docs = query.apply([{"_id": _id, "updatedAt": updated} if updated is not None else {"_id": _id}
-                            for _, _id, updated in rows])
+                            for _id, updated in sorted(found.items()) if _id in present])
     else:
         docs = query.apply(call.store.find_in("objects", "_id", order))
     by_id = {d["_id"]: d for d in docs if "_id" in d}
