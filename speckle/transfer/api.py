@@ -597,7 +597,7 @@ def _receive(
                     continue
             settled.append((_id, version))
         if rows and cache is not None:
-            cache.store(scope, rows)
+            cache.store(scope, rows, wait=False)  # written by the record's own thread
         with lock:
             recorded.extend(settled)
 

@@ -15,10 +15,13 @@ JSON). Entries are scoped by server URL *and* user id, as the record of sent obj
 
 from __future__ import annotations
 
+import atexit
 import logging
+import queue
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -40,6 +43,8 @@ _TOUCH_AFTER = 24 * 3600
 _TRIM_TO = 0.9
 #: Streams whose last received state is kept (the least recently used go first).
 STREAMS_KEPT = 1000
+#: Rows the background writer puts in one transaction (at most, when that many are waiting).
+_WRITE_ROWS = 20_000
 #: Host parameters per statement (SQLite's historic limit is 999).
 _CHUNK = 900
 #: The layout of the file; files of another layout are emptied (it is only a cache).
@@ -108,15 +113,12 @@ class ReceivedObjectCache:
         self.path = str(path) if path is not None else str(config_dir() / RECEIVED_FILE_NAME)
         self.max_bytes = max_bytes
         self.max_entries = max_entries
+        #: guards the reading connection (and, in memory, the only one)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=timeout)
+        self._db = self._connect(timeout)
         if self.path != ":memory:":
             Path(self.path).chmod(0o600)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
         with self._lock:
-            # a row replaced by INSERT OR REPLACE fires the delete trigger only with this on
-            self._db.execute("PRAGMA recursive_triggers = ON")
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 (version,) = self._db.execute("PRAGMA user_version").fetchone()
@@ -136,6 +138,23 @@ class ReceivedObjectCache:
                 self._db.execute("ROLLBACK")
                 raise
         self._scope_ids: dict[str, int] = {}
+        #: writes go through their own connection (readers of a WAL file are not blocked by them)
+        self._wdb = self._db if self.path == ":memory:" else self._connect(timeout)
+        self._write_lock = self._lock if self.path == ":memory:" else threading.Lock()
+        #: batches recorded with ``wait=False``, written by a background thread (see :meth:`flush`)
+        self._queue: queue.Queue[list[tuple[int, str, str, int, int, bytes]]] = queue.Queue()
+        self._writer: threading.Thread | None = None
+        _open_caches.add(self)
+
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=timeout)
+        if self.path != ":memory:":
+            db.execute("PRAGMA journal_mode=WAL")
+            # only a cache: a transaction lost in a power failure is an object downloaded again
+            db.execute("PRAGMA synchronous=OFF")
+        # a row replaced by INSERT OR REPLACE fires the delete trigger (kept totals) only with this on
+        db.execute("PRAGMA recursive_triggers = ON")
+        return db
 
     @staticmethod
     def scope(server_url: str, user_id: str | None) -> str:
@@ -215,36 +234,77 @@ class ReceivedObjectCache:
                     logger.debug("could not mark received objects as used: %s", exc)
         return out
 
-    def store(self, scope: str, entries: Iterable[tuple[str, str, bytes]]) -> int:
+    def store(self, scope: str, entries: Iterable[tuple[str, str, bytes]], *, wait: bool = True) -> int:
         """Record objects (replacing older versions), then trim the record to its bounds.
 
         Arguments:
             scope {str} -- the server and user (:meth:`scope`)
             entries {list} -- ``(object id, updatedAt, content)`` triples
 
+        Keyword Arguments:
+            wait {bool} -- write before returning; False hands the entries to a background
+                thread (written in order, in large transactions; :meth:`flush` waits for them,
+                and so does the end of the process) (default: {True})
+
         Returns:
-            int -- how many objects were recorded
+            int -- how many objects were handed over
         """
         now = int(time.time())
         with self._lock:
             scope_id = self._scope_id(scope)
-            rows = [(scope_id, object_id, updated_at, len(data), now, data) for object_id, updated_at, data in entries]
-            if not rows:
-                return 0
-            rows.sort(key=lambda row: row[1])  # in key order: fewer B-tree pages touched
-            self._db.execute("BEGIN IMMEDIATE")
+        rows = [(scope_id, object_id, updated_at, len(data), now, data) for object_id, updated_at, data in entries]
+        if not rows:
+            return 0
+        if wait:
+            self._write(rows)
+            return len(rows)
+        with self._lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_queued, name="speckle-received-record",
+                                                daemon=True)
+                self._writer.start()
+        self._queue.put(rows)
+        return len(rows)
+
+    def _write(self, rows: list[tuple[int, str, str, int, int, bytes]]) -> None:
+        rows.sort(key=lambda row: row[1])  # in key order: fewer B-tree pages touched
+        with self._write_lock:
+            self._wdb.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany(
+                self._wdb.executemany(
                     "INSERT OR REPLACE INTO received (scope, object_id, updated_at, size, used, data) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     rows,
                 )
                 self._trim()
-                self._db.execute("COMMIT")
+                self._wdb.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._wdb.execute("ROLLBACK")
                 raise
-        return len(rows)
+
+    def _write_queued(self) -> None:
+        """The background writer: drains the queue, many batches per transaction."""
+        while True:
+            rows = self._queue.get()
+            batches = 1
+            while len(rows) < _WRITE_ROWS:
+                try:
+                    rows = rows + self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                batches += 1
+            try:
+                self._write(rows)
+            except Exception as exc:  # a cache: what is not recorded is downloaded again
+                logger.warning("could not write %d objects to the received-object record: %s", len(rows), exc)
+            finally:
+                for _ in range(batches):
+                    self._queue.task_done()
+
+    def flush(self) -> None:
+        """Wait until the entries stored with ``wait=False`` are written."""
+        if self._writer is not None:
+            self._queue.join()
 
     def stream(self, scope: str, stream_id: str) -> tuple[str, bytes] | None:
         """The recorded state of a stream: ``(updatedAt, content)``, or None.
@@ -289,13 +349,13 @@ class ReceivedObjectCache:
 
     def _trim(self) -> None:
         """Forget the least recently used objects past the bounds (in the caller's transaction)."""
-        count, total = self._db.execute("SELECT entries, bytes FROM totals WHERE id = 1").fetchone()
+        count, total = self._wdb.execute("SELECT entries, bytes FROM totals WHERE id = 1").fetchone()
         if count <= self.max_entries and total <= self.max_bytes:
             return
         keep_count = int(self.max_entries * _TRIM_TO) if self.max_entries >= 10 else self.max_entries
         keep_bytes = self.max_bytes * _TRIM_TO
         forgotten = 0
-        rows = self._db.execute("SELECT scope, object_id, size FROM received ORDER BY used, rowid").fetchall()
+        rows = self._wdb.execute("SELECT scope, object_id, size FROM received ORDER BY used, rowid").fetchall()
         doomed: list[tuple[int, str]] = []
         for scope_id, object_id, size in rows:
             if count <= keep_count and total <= keep_bytes:
@@ -304,7 +364,7 @@ class ReceivedObjectCache:
             count -= 1
             total -= size
             forgotten += 1
-        self._db.executemany("DELETE FROM received WHERE scope = ? AND object_id = ?", doomed)
+        self._wdb.executemany("DELETE FROM received WHERE scope = ? AND object_id = ?", doomed)
         logger.debug("forgot %d least recently used objects of the received-object record", forgotten)
 
     def forget(self, scope: str, object_ids: Iterable[str] | None = None) -> None:
@@ -316,6 +376,7 @@ class ReceivedObjectCache:
         Keyword Arguments:
             object_ids {list} -- the objects to forget; None forgets the scope (default: {None})
         """
+        self.flush()
         with self._lock:
             scope_id = self._scope_id(scope)
             if object_ids is None:
@@ -328,11 +389,13 @@ class ReceivedObjectCache:
 
     def clear(self) -> None:
         """Forget everything."""
+        self.flush()
         with self._lock:
             self._db.execute("DELETE FROM received")
             self._db.execute("DELETE FROM streams")
 
     def __len__(self) -> int:
+        self.flush()
         with self._lock:
             (count,) = self._db.execute("SELECT entries FROM totals WHERE id = 1").fetchone()
         return int(count)
@@ -340,14 +403,32 @@ class ReceivedObjectCache:
     @property
     def size(self) -> int:
         """Bytes of content held."""
+        self.flush()
         with self._lock:
             (total,) = self._db.execute("SELECT bytes FROM totals WHERE id = 1").fetchone()
         return int(total)
 
     def close(self) -> None:
-        """Close the SQLite connection."""
-        with self._lock:
+        """Write what is pending, then close the SQLite connections."""
+        self.flush()
+        _open_caches.discard(self)
+        with self._lock, self._write_lock:
             self._db.close()
+            if self._wdb is not self._db:
+                self._wdb.close()
 
     def __repr__(self) -> str:
         return f"<ReceivedObjectCache {self.path} max_bytes={self.max_bytes} max_entries={self.max_entries}>"
+
+
+_open_caches: weakref.WeakSet[ReceivedObjectCache] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_open_caches() -> None:
+    """Write what background writers still hold before the process ends."""
+    for cache in list(_open_caches):
+        try:
+            cache.flush()
+        except Exception as exc:  # never fail the end of a process over a cache
+            logger.debug("could not flush %r: %s", cache, exc)
