@@ -475,8 +475,12 @@ def receive_again_rows(args: argparse.Namespace, url: str, owner: SpeckleApiClie
         first = client.receive(stream_id, raw=True)
     if [o.get("hash") for o in first.objects] != expected or len(first.fetched) != n:
         raise SystemExit("receive with the record: objects lost, changed or out of order")
+    flushed = time.perf_counter()
+    if client.received_cache is not None:
+        client.received_cache.flush()  # written by a background thread: not timed, reported
+    flushed = time.perf_counter() - flushed
     rows.append(Row("receive again", "first receive, record empty", n, m["seconds"], m["cpu"], m["wire"],
-                    note="raw=True; every object downloaded and recorded"))
+                    note=f"raw=True; every object downloaded; the record written {flushed:.2f} s after"))
     base = m["seconds"]
 
     def share(seconds: float) -> str:
@@ -522,6 +526,8 @@ def receive_again_rows(args: argparse.Namespace, url: str, owner: SpeckleApiClie
     changed = sorted(set(ids[::100]))
     edit_in_place(owner, changed, client.transfer_options.max_workers)
     time.sleep(1.1)
+    if client.received_cache is not None:
+        client.received_cache.flush()
     with measure(counter) as m:
         edited = client.receive(stream_id, raw=True)
     if sorted(edited.fetched) != changed:
