@@ -33,6 +33,8 @@ setup(
         "xxhash>=3.0,<4",
         # progress bars in the command line
         "tqdm>=4.66,<5",
+        # query filters' regular expressions, matched with a time limit by the local server
+        "regex>=2023.8",
     ],
     extras_require={
         "test": [
@@ -41,6 +43,10 @@ setup(
             "graphql-core>=3.2,<4",
             "ruff>=0.6",
             "pytest-timeout>=2.2,<3",
+            # property-based tests of the client's handling of malformed answers
+            "hypothesis>=6.100,<7",
+            # API fuzzing of the local server from the v1 OpenAPI description
+            "schemathesis>=4,<5",
         ],
         "docs": [
             "sphinx>=7,<10",

@@ -30,13 +30,22 @@ from speckle.errors import (
     SpeckleTransportError,
     SpeckleUnsupportedError,
     TokenExpiredError,
+    VersionConflictError,
 )
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
+# the original client's import surface (speckle.SpeckleCache, speckle.schemas.Point, ...)
+from speckle import compat as _compat  # noqa: E402
+from speckle.compat import SpeckleCache, jdumps  # noqa: E402
+
+_compat.install()
+
 __all__ = [
     "__version__",
     "SpeckleApiClient",
+    "SpeckleCache",
+    "jdumps",
     "SpeckleError",
     "SpeckleInputError",
     "SpeckleUnsupportedError",
@@ -50,6 +59,7 @@ __all__ = [
     "TokenExpiredError",
     "PermissionDeniedError",
     "NotFoundError",
+    "VersionConflictError",
     "PayloadTooLargeError",
     "ServerError",
 ]

@@ -1,12 +1,32 @@
-"""Saved accounts: a local SQLite store of server logins, like the original client's ``SpeckleCache``.
+"""Saved accounts: one SQLite file shared with the original client and the v1 desktop connectors.
 
-Each saved account holds the server URL, the user's email and name and the user's long-lived
-**apitoken** — never a password. The store is a SQLite file, ``accounts.db`` in
-:func:`speckle.config.config_dir` (``$SPECKLE_CONFIG_DIR``, else
-``$XDG_CONFIG_HOME/speckle``, else ``~/.config/speckle``), created readable by its owner only
-(``0600``). One account can be marked as the default: ``speckle`` commands and
-:meth:`SpeckleApiClient.from_account() <speckle.client.SpeckleApiClient.from_account>` use it
-when nothing else is named.
+Each saved account holds the server, the user's email and the user's long-lived **apitoken** —
+never a password. The single source of truth is the ``Account`` table of ``SpeckleCache.db``
+in the ``SpeckleSettings`` folder, the file the original Python client's
+:class:`~speckle.Cache.SpeckleCache` and the v1 desktop connectors (Rhino, Grasshopper,
+Dynamo, Revit...) read and write:
+
+* ``%APPDATA%\\SpeckleSettings\\SpeckleCache.db`` when ``APPDATA`` is set (Windows), else
+  ``$XDG_CONFIG_HOME/SpeckleSettings/SpeckleCache.db``, else ``~/.config/SpeckleSettings/SpeckleCache.db``;
+* ``$SPECKLE_CONFIG_DIR/SpeckleCache.db`` when ``SPECKLE_CONFIG_DIR`` is set (keeps every file
+  of this library in one folder, e.g. for tests or CI).
+
+An account saved by ``speckle login`` is a row the connectors and old scripts see, and a row
+they saved is an account ``speckle accounts`` and
+:meth:`SpeckleApiClient.from_account() <speckle.client.SpeckleApiClient.from_account>` use.
+Rows this library writes carry ``RestApi`` = ``<server>/api/v1`` (as the connectors write
+it) and ``ServerName`` = the server's name; rows are matched whatever form their ``RestApi``
+takes (``host``, ``https://host/``, ``https://host/api/v1``). The user's display name, which
+the ``Account`` table has no column for, lives in a table of its own (``SpeckleAccountName``)
+so the original's ``SELECT * FROM Account`` rows keep their six columns.
+
+The file is created readable by its owner only (``0600``) and narrowed to ``0600`` when it is
+found wider. A file this library cannot read (not SQLite, or locked by another program for
+longer than ``timeout`` seconds) raises :class:`AccountStoreError` and is never overwritten.
+
+Accounts saved by earlier versions of this library in ``accounts.db`` (in
+:func:`speckle.config.config_dir`) are copied into the shared file the first time the default
+store is opened; the old file is then renamed ``accounts.db.migrated``.
 
 Example::
 
@@ -25,12 +45,14 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from speckle.base.client import check_token, parse_host
 from speckle.config import config_dir
@@ -40,29 +62,69 @@ __all__ = [
     "SavedAccount",
     "AccountStore",
     "AccountNotFoundError",
+    "AccountStoreError",
     "normalize_server",
     "resolve_account",
+    "default_store_path",
+    "settings_dir",
     "STORE_FILENAME",
+    "SETTINGS_FOLDER",
+    "LEGACY_STORE_FILENAME",
     "HOST_ENV",
     "TOKEN_ENV",
 ]
 
-#: Name of the store's file inside :func:`speckle.config.config_dir`.
-STORE_FILENAME = "accounts.db"
+logger = logging.getLogger(__name__)
+
+#: Name of the shared store's file (the original ``SpeckleCache``'s).
+STORE_FILENAME = "SpeckleCache.db"
+#: The folder the original client and the v1 connectors keep their settings in.
+SETTINGS_FOLDER = "SpeckleSettings"
+#: Name of the store of earlier versions of this library, migrated on first use.
+LEGACY_STORE_FILENAME = "accounts.db"
 #: Environment variables of :meth:`SpeckleApiClient.from_env() <speckle.client.SpeckleApiClient.from_env>`.
 HOST_ENV = "SPECKLE_HOST"
 TOKEN_ENV = "SPECKLE_TOKEN"
-_SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS accounts (
-    server     TEXT NOT NULL,
-    email      TEXT NOT NULL,
-    name       TEXT,
-    apitoken   TEXT NOT NULL,
-    is_default INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (server, email)
+#: The ``Account`` table as the original client and the v1 connectors create it.
+ACCOUNT_TABLE = (
+    "CREATE TABLE IF NOT EXISTS Account ([AccountId] integer NOT NULL PRIMARY KEY AUTOINCREMENT, "
+    "[ServerName] varchar, [RestApi] varchar, [Email] varchar, [Token] varchar, [IsDefault] integer, "
+    "UNIQUE(RestApi,Email))"
 )
-"""
+_NAME_TABLE = (
+    "CREATE TABLE IF NOT EXISTS SpeckleAccountName ([RestApi] varchar NOT NULL, [Email] varchar NOT NULL, "
+    "[Name] varchar, PRIMARY KEY (RestApi, Email))"
+)
+_MIGRATED: set[Path] = set()
+
+
+def settings_dir() -> Path:
+    """The folder of the shared account store (not created here).
+
+    ``$SPECKLE_CONFIG_DIR`` if set; else ``SpeckleSettings`` in ``$APPDATA``, else in
+    ``$XDG_CONFIG_HOME``, else in ``~/.config`` (the original ``SpeckleCache``'s choice).
+
+    Returns:
+        Path -- the folder
+    """
+    override = os.environ.get("SPECKLE_CONFIG_DIR")
+    if override:
+        return Path(override)
+    base = os.environ.get("APPDATA") or os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / SETTINGS_FOLDER
+
+
+def default_store_path() -> Path:
+    """The shared account store: ``SpeckleCache.db`` in :func:`settings_dir`.
+
+    Returns:
+        Path -- the file (it may not exist yet)
+    """
+    return settings_dir() / STORE_FILENAME
+
+
+class AccountStoreError(SpeckleError):
+    """The account store cannot be used: not a SQLite file, locked, or not writable."""
 
 
 class AccountNotFoundError(SpeckleError, LookupError):
@@ -74,7 +136,9 @@ def normalize_server(server: str) -> str:
 
     ``https://speckle.example.com``, ``speckle.example.com`` and
     ``https://speckle.example.com/api/v1/`` all give ``https://speckle.example.com``; a
-    scheme-less address means https.
+    scheme-less address means https, except on this machine (``localhost``, ``127.x.x.x``,
+    ``[::1]``), where it means http: the original ``SpeckleCache`` saved bare ``host:port``
+    addresses, and local v1 servers do not speak TLS.
 
     Arguments:
         server {str} -- a host name, ``host:port`` or URL
@@ -82,7 +146,14 @@ def normalize_server(server: str) -> str:
     Returns:
         str -- ``scheme://host[:port][/prefix]``
     """
-    scheme, netloc, prefix = parse_host(server, use_ssl=True)
+    use_ssl = True
+    if isinstance(server, str) and "://" not in server:
+        try:
+            host = (urlsplit("//" + server.strip()).hostname or "").lower()
+        except ValueError:  # parse_host reports it
+            host = ""
+        use_ssl = not (host == "localhost" or host.startswith("127.") or host == "::1")
+    scheme, netloc, prefix = parse_host(server, use_ssl=use_ssl)
     return f"{scheme}://{netloc.lower()}{prefix}"
 
 
@@ -96,6 +167,7 @@ class SavedAccount:
         name {str|None} -- the user's name, for display
         apitoken {str} -- the user's long-lived API token (``JWT ...``)
         default {bool} -- whether this is the default account
+        server_name {str|None} -- the server's name (``ServerName``), for display
     """
 
     server: str
@@ -103,6 +175,7 @@ class SavedAccount:
     name: str | None
     apitoken: str
     default: bool = False
+    server_name: str | None = None
 
     def public_dict(self) -> dict[str, Any]:
         """The account without its token, for display and ``--json`` output.
@@ -120,44 +193,149 @@ class SavedAccount:
 
 
 class AccountStore:
-    """The saved accounts, in a SQLite file readable by its owner only.
+    """The saved accounts: the ``Account`` table of the shared ``SpeckleCache.db``.
 
     Keyword Arguments:
-        path {str|Path} -- the SQLite file (default: ``accounts.db`` in
-            :func:`speckle.config.config_dir`)
+        path {str|Path} -- the SQLite file (default: :func:`default_store_path`; only the
+            default store migrates the ``accounts.db`` of earlier versions)
+        timeout {float} -- seconds to wait for a file another program holds locked (default: {5.0})
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = Path(path) if path is not None else config_dir() / STORE_FILENAME
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, timeout: float = 5.0) -> None:
+        self._is_default_path = path is None
+        self.path = Path(path) if path is not None else default_store_path()
+        self.timeout = timeout
 
     # -- storage --------------------------------------------------------------------------------
 
     def _create_file(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
         os.close(fd)
-        # the umask cannot widen 0600, but a file made by someone else may be wider
-        os.chmod(self.path, 0o600)
+        _narrow(self.path)
 
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        self._create_file()
-        conn = sqlite3.connect(self.path)
+    def _connect(self, *, write: bool) -> Iterator[sqlite3.Connection | None]:
+        """A connection in a transaction; None for a read of a file that does not exist."""
+        if self._is_default_path and self.path not in _MIGRATED:
+            _MIGRATED.add(self.path)
+            self._migrate_legacy()
+        if not write and not self.path.exists():
+            yield None
+            return
+        if write:
+            self._create_file()
+        else:
+            _narrow(self.path)
+        try:
+            conn = sqlite3.connect(self.path, timeout=self.timeout)
+        except sqlite3.Error as exc:
+            raise AccountStoreError(f"cannot open the account store {self.path}: {exc}") from exc
         try:
             with conn:
-                if conn.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
-                    conn.execute(_SCHEMA)
-                    conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+                if write:
+                    conn.execute(ACCOUNT_TABLE)
+                    conn.execute(_NAME_TABLE)
                 yield conn
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                raise AccountStoreError(
+                    f"the account store {self.path} is locked by another program (a v1 connector?) "
+                    f"for more than {self.timeout:g}s; try again when it is done"
+                ) from exc
+            raise AccountStoreError(f"cannot use the account store {self.path}: {exc}") from exc
         except sqlite3.DatabaseError as exc:
-            raise SpeckleError(f"cannot use the account store {self.path}: {exc}") from exc
+            raise AccountStoreError(
+                f"cannot use the account store {self.path}: {exc} (the file is left as it is; "
+                "move it away to start a new store)"
+            ) from exc
         finally:
             conn.close()
 
-    @staticmethod
-    def _row(row: tuple[Any, ...]) -> SavedAccount:
-        server, email, name, apitoken, is_default = row
-        return SavedAccount(server=server, email=email, name=name, apitoken=apitoken, default=bool(is_default))
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        with self._connect(write=True) as conn:
+            if conn is None:  # a write creates the file first: cannot happen
+                raise AccountStoreError(f"cannot create the account store {self.path}")
+            yield conn
+
+    def _rows(self, conn: sqlite3.Connection | None) -> list[tuple[int, SavedAccount]]:
+        """``(AccountId, account)`` of every usable row, in table order."""
+        if conn is None:
+            return []
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='Account'").fetchone():
+            return []
+        names: dict[tuple[str, str], str | None] = {}
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='SpeckleAccountName'").fetchone():
+            for rest_api, email, name in conn.execute("SELECT RestApi, Email, Name FROM SpeckleAccountName"):
+                names[(str(rest_api), str(email).lower())] = name
+        out: list[tuple[int, SavedAccount]] = []
+        query = "SELECT AccountId, ServerName, RestApi, Email, Token, IsDefault FROM Account ORDER BY AccountId"
+        for account_id, server_name, rest_api, email, token, is_default in conn.execute(query):
+            try:
+                server = normalize_server(str(rest_api))
+                address = _check_email(email)
+                apitoken = check_token(token)
+            except SpeckleError as exc:
+                logger.warning("account store %s: row %s skipped (%s)", self.path, account_id, exc.message)
+                continue
+            account = SavedAccount(
+                server=server,
+                email=address,
+                name=names.get((str(rest_api), address)),
+                apitoken=apitoken,
+                default=bool(is_default),
+                server_name=server_name,
+            )
+            out.append((account_id, account))
+        return out
+
+    def entries(self) -> list[tuple[int, SavedAccount]]:
+        """Every usable row of the ``Account`` table with its ``AccountId``, in table order
+
+        Returns:
+            list -- ``(AccountId, SavedAccount)`` pairs (an account written by several programs
+            may appear more than once)
+        """
+        with self._connect(write=False) as conn:
+            return self._rows(conn)
+
+    def _ids_of(self, conn: sqlite3.Connection, server: str, email: str) -> list[int]:
+        return [row_id for row_id, account in self._rows(conn) if account.server == server and account.email == email]
+
+    def _migrate_legacy(self) -> None:
+        """Copy the accounts of ``accounts.db`` (earlier versions) into the shared store, once."""
+        try:
+            legacy = config_dir() / LEGACY_STORE_FILENAME
+        except OSError:
+            return
+        if not legacy.is_file() or legacy.resolve() == self.path.resolve():
+            return
+        try:
+            conn = sqlite3.connect(f"file:{legacy}?mode=ro", uri=True, timeout=self.timeout)
+            try:
+                rows = conn.execute("SELECT server, email, name, apitoken, is_default FROM accounts").fetchall()
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            logger.warning("could not migrate the old account store %s: %s", legacy, exc)
+            return
+        known = {(a.server, a.email) for a in self.list()}
+        has_default = self.get_default() is not None
+        for server, email, name, apitoken, is_default in rows:
+            try:
+                if (normalize_server(server), _check_email(email)) in known:
+                    continue
+                self.add(server, email, apitoken, name=name, default=bool(is_default) and not has_default)
+            except SpeckleError as exc:
+                logger.warning("old account %s on %s not migrated: %s", email, server, exc.message)
+        target = legacy.with_name(LEGACY_STORE_FILENAME + ".migrated")
+        legacy.rename(target)
+        logger.info(
+            "moved %d saved account(s) from %s to %s (old file kept as %s)", len(rows), legacy, self.path, target
+        )
 
     # -- queries --------------------------------------------------------------------------------
 
@@ -169,8 +347,9 @@ class AccountStore:
         name: str | None = None,
         *,
         default: bool = False,
+        server_name: str | None = None,
     ) -> SavedAccount:
-        """Save an account, replacing a saved one with the same server and email
+        """Save an account, replacing the token of a saved one with the same server and email
 
         The first account saved becomes the default.
 
@@ -182,6 +361,8 @@ class AccountStore:
         Keyword Arguments:
             name {str} -- the user's name (default: {None})
             default {bool} -- make this the default account (default: {False})
+            server_name {str} -- the server's name, the ``ServerName`` the connectors show
+                (default: {None}: kept, or the host name for a new row)
 
         Returns:
             SavedAccount -- the saved account
@@ -191,32 +372,52 @@ class AccountStore:
         token = check_token(apitoken)
         if name is not None and not isinstance(name, str):
             raise SpeckleInputError(f"name must be a string, got {type(name).__name__}")
-        with self._connect() as conn:
-            has_default = conn.execute("SELECT 1 FROM accounts WHERE is_default = 1").fetchone()
-            was_default = conn.execute(
-                "SELECT is_default FROM accounts WHERE server = ? AND email = ?", (server, email)
-            ).fetchone()
-            make_default = default or not has_default or bool(was_default and was_default[0])
+        with self._writing() as conn:
+            rows = self._rows(conn)
+            mine = [(row_id, a) for row_id, a in rows if a.server == server and a.email == email]
+            has_default = any(a.default for _, a in rows)
+            was_default = any(a.default for _, a in mine)
+            make_default = default or not has_default or was_default
             if make_default:
-                conn.execute("UPDATE accounts SET is_default = 0")
+                conn.execute("UPDATE Account SET IsDefault = 0")
+            rest_api = f"{server}/api/v1"
+            shown_name = server_name or (mine[0][1].server_name if mine else None) or parse_host(server)[1]
+            if mine:
+                ids = [row_id for row_id, _ in mine]
+                conn.execute(
+                    f"UPDATE Account SET Token = ?, ServerName = ?, IsDefault = ? WHERE AccountId IN "
+                    f"({','.join('?' * len(ids))})",
+                    (token, shown_name, int(make_default), *ids),
+                )
+                rest_api = conn.execute("SELECT RestApi FROM Account WHERE AccountId = ?", (ids[0],)).fetchone()[0]
+            else:
+                conn.execute(
+                    "INSERT INTO Account (ServerName, RestApi, Email, Token, IsDefault) VALUES (?, ?, ?, ?, ?)",
+                    (shown_name, rest_api, email, token, int(make_default)),
+                )
             conn.execute(
-                "INSERT OR REPLACE INTO accounts (server, email, name, apitoken, is_default) VALUES (?, ?, ?, ?, ?)",
-                (server, email, name, token, int(make_default)),
+                "INSERT OR REPLACE INTO SpeckleAccountName (RestApi, Email, Name) VALUES (?, ?, ?)",
+                (rest_api, email, name),
             )
-        return SavedAccount(server=server, email=email, name=name, apitoken=token, default=make_default)
+        return SavedAccount(server, email, name, token, make_default, shown_name)
 
     def list(self) -> list[SavedAccount]:
         """Every saved account, by server then email
 
+        Rows that cannot be used (no valid token, no server address) are skipped with a
+        warning in the log; rows of the same account written by several programs appear once.
+
         Returns:
             list -- the saved accounts
         """
-        with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT server, email, name, apitoken, is_default FROM accounts ORDER BY server, email"
-            ).fetchall()
-        return [self._row(row) for row in rows]
-
+        with self._connect(write=False) as conn:
+            rows = self._rows(conn)
+        seen: dict[tuple[str, str], SavedAccount] = {}
+        for _, account in rows:
+            key = (account.server, account.email)
+            if key not in seen or (account.default and not seen[key].default):
+                seen[key] = account
+        return sorted(seen.values(), key=lambda a: (a.server, a.email))
     def find(self, email: str | None = None, server: str | None = None) -> list[SavedAccount]:
         """The saved accounts with this email and/or on this server
 
@@ -262,13 +463,9 @@ class AccountStore:
         """The default account
 
         Returns:
-            SavedAccount|None -- the default account, or None when no account is saved
+            SavedAccount|None -- the default account, or None when no account is marked default
         """
-        with self._connect() as conn:
-            row = conn.execute(
-                "SELECT server, email, name, apitoken, is_default FROM accounts WHERE is_default = 1"
-            ).fetchone()
-        return self._row(row) if row else None
+        return next((account for account in self.list() if account.default), None)
 
     def set_default(self, server: str | None, email: str) -> SavedAccount:
         """Make a saved account the default one
@@ -284,12 +481,11 @@ class AccountStore:
             AccountNotFoundError -- no such account
         """
         account = self.get(server, email)
-        with self._connect() as conn:
-            conn.execute("UPDATE accounts SET is_default = 0")
-            conn.execute(
-                "UPDATE accounts SET is_default = 1 WHERE server = ? AND email = ?", (account.server, account.email)
-            )
-        return SavedAccount(account.server, account.email, account.name, account.apitoken, True)
+        with self._writing() as conn:
+            ids = self._ids_of(conn, account.server, account.email)
+            conn.execute("UPDATE Account SET IsDefault = 0")
+            conn.executemany("UPDATE Account SET IsDefault = 1 WHERE AccountId = ?", [(i,) for i in ids])
+        return SavedAccount(account.server, account.email, account.name, account.apitoken, True, account.server_name)
 
     def remove(self, server: str | None, email: str) -> SavedAccount:
         """Forget a saved account
@@ -308,13 +504,13 @@ class AccountStore:
             AccountNotFoundError -- no such account
         """
         account = self.get(server, email)
-        with self._connect() as conn:
-            conn.execute("DELETE FROM accounts WHERE server = ? AND email = ?", (account.server, account.email))
-            if account.default:
-                conn.execute(
-                    "UPDATE accounts SET is_default = 1 WHERE rowid = "
-                    "(SELECT rowid FROM accounts ORDER BY server, email LIMIT 1)"
-                )
+        with self._writing() as conn:
+            ids = self._ids_of(conn, account.server, account.email)
+            conn.executemany("DELETE FROM Account WHERE AccountId = ?", [(i,) for i in ids])
+            rest = self._rows(conn)
+            if account.default and rest and not any(a.default for _, a in rest):
+                first = min(rest, key=lambda item: (item[1].server, item[1].email))
+                conn.execute("UPDATE Account SET IsDefault = 1 WHERE AccountId = ?", (first[0],))
         return account
 
     def __repr__(self) -> str:
@@ -358,6 +554,15 @@ def resolve_account(
     if not on_server:
         raise AccountNotFoundError(f"no saved account on {normalize_server(server)}; log in first (speckle login)")
     raise AccountNotFoundError(f"several accounts are saved on {normalize_server(server)}; name one by email")
+
+
+def _narrow(path: Path) -> None:
+    """Make ``path`` readable by its owner only (a file other programs made may be wider)."""
+    try:
+        if path.exists() and path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError as exc:  # not ours: leave it, but say so
+        logger.warning("cannot make %s private (0600): %s", path, exc)
 
 
 def _check_email(email: Any) -> str:

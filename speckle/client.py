@@ -49,7 +49,7 @@ class SpeckleApiClient(ClientBase):
         gzip_threshold {int|None|str} -- gzip bodies of at least this many bytes; ``'auto'``: 256 KiB,
             except for servers on this machine (127.0.0.1, localhost), where compressing only costs CPU
             (default: {'auto'})
-        kwargs {Any} -- every other argument of ClientBase (host, timeout, max_retries...)
+        kwargs {Any} -- every other argument of ClientBase (host, timeout, deadline, max_retries...)
     """
 
     def __init__(

@@ -26,6 +26,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "TokenExpiredError",
     "PermissionDeniedError",
     "NotFoundError",
+    "VersionConflictError",
     "GoneError",
     "PayloadTooLargeError",
     "UnsupportedMediaTypeError",
@@ -144,6 +146,27 @@ class NotFoundError(SpeckleAPIError):
     """The resource does not exist or the id is malformed (HTTP 404, and v1's "not found" 400)."""
 
 
+class VersionConflictError(SpeckleAPIError):
+    """The document changed on the server since it was read (a stale ``__v``).
+
+    v1 servers (Mongoose) refuse to save a change to a list field (``tags``, ``assignedTo``,
+    ``canRead``...) when the update carries a ``__v`` older than the stored one, and answer
+    404 (comments, projects) or 400 (streams, objects, API clients) with a ``VersionError``.
+    The client never sends ``__v`` back itself (see :data:`speckle.base.resource.SERVER_MANAGED_FIELDS`);
+    this error means a ``__v`` was sent on purpose, or by code that bypasses the resources.
+    Read the resource again, re-apply the change and update once more.
+
+    Attributes:
+        document_id {str|None} -- the id the server names (a stream's ``_id``, not its ``streamId``)
+        sent_version {int|None} -- the version the update carried
+        modified_paths {list} -- the fields the server found modified
+    """
+
+    document_id: str | None = None
+    sent_version: int | None = None
+    modified_paths: list[str] = []
+
+
 class GoneError(SpeckleAPIError):
     """The route has been removed from the server (HTTP 410, e.g. the v0 API)."""
 
@@ -180,6 +203,11 @@ _NOT_FOUND_MARKERS = (
     "failed to find",
     "cast to objectid failed",
 )
+#: Mongoose's VersionError: ``No matching document found for id "<id>" version <n> modifiedPaths "<a, b>"``
+_VERSION_ERROR_RE = re.compile(
+    r'No matching document found for id "(?P<id>[^"]*)" version (?P<version>-?\d+|\S+)'
+    r'(?: modifiedPaths "(?P<paths>[^"]*)")?'
+)
 _DEAD_USER_MARKERS = (
     "no user with these credentials",
     "this user has been archived",
@@ -199,6 +227,8 @@ _BY_STATUS: dict[int, type[SpeckleAPIError]] = {
 
 def _classify(status_code: int, message: str) -> type[SpeckleAPIError]:
     text = message.lower()
+    if status_code < 500 and _VERSION_ERROR_RE.search(message):
+        return VersionConflictError
     if any(marker in text for marker in _DEAD_USER_MARKERS):
         # v1 answers 500 for a valid token of a deleted or archived user (quirk 8)
         return AuthenticationError
@@ -238,6 +268,35 @@ def error_for_response(
         SpeckleAPIError -- an instance of the most specific subclass
     """
     cls = _classify(status_code, message)
+    match = _VERSION_ERROR_RE.search(message) if cls is VersionConflictError else None
+    if match is not None:
+        return _version_conflict(match, status_code, message, method=method, url=url, body=body, payload=payload)
     error = cls(message, status_code=status_code, method=method, url=url, body=body)
     error.payload = payload
+    return error
+
+
+def _version_conflict(
+    match: re.Match[str],
+    status_code: int,
+    message: str,
+    *,
+    method: str | None,
+    url: str | None,
+    body: str | None,
+    payload: Any,
+) -> VersionConflictError:
+    sent = match.group("version")
+    paths = [p.strip() for p in (match.group("paths") or "").split(",") if p.strip()]
+    changed = ", ".join(p for p in paths if p != "__v") or "its fields"
+    text = (
+        f"version conflict: {match.group('id')} changed on the server since this copy was read "
+        f"(the update carried __v {sent}, the server holds a newer one; changed: {changed}). "
+        f"Read it again and re-apply the change. Server message: {message}"
+    )
+    error = VersionConflictError(text, status_code=status_code, method=method, url=url, body=body)
+    error.payload = payload
+    error.document_id = match.group("id")
+    error.sent_version = int(sent) if sent.lstrip("-").isdigit() else None
+    error.modified_paths = paths
     return error

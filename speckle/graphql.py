@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from speckle._untrusted import preview, utf8_safe
 from speckle.errors import (
     AuthenticationError,
     BadRequestError,
@@ -53,6 +54,10 @@ _BY_CODE: dict[str, type[SpeckleAPIError]] = {
 }
 
 
+def _text(value: Any) -> str:
+    return utf8_safe(value) if isinstance(value, str) else preview(value)
+
+
 def _code(error: Any) -> str | None:
     extensions = error.get("extensions") if isinstance(error, Mapping) else None
     code = extensions.get("code") if isinstance(extensions, Mapping) else None
@@ -80,7 +85,7 @@ def error_for_graphql(
         SpeckleAPIError -- with ``errors`` (the list) and ``payload`` attributes
     """
     messages = [
-        str(e.get("message")) if isinstance(e, Mapping) and e.get("message") else str(e) for e in errors
+        _text(e.get("message")) if isinstance(e, Mapping) and e.get("message") else preview(e) for e in errors[:20]
     ] or ["the GraphQL server reported an error without details"]
     codes = [code for code in map(_code, errors) if code]
     cls = next((_BY_CODE[code] for code in codes if code in _BY_CODE), SpeckleGraphQLError)
@@ -156,12 +161,12 @@ def execute(
         raise
     if not isinstance(payload, Mapping) or not ("data" in payload or "errors" in payload):
         raise SpeckleResponseError(
-            f"the server's answer is not a GraphQL response: {str(payload)[:200]}", method="POST", url=url
+            f"the server's answer is not a GraphQL response: {preview(payload)}", method="POST", url=url
         )
     errors = payload.get("errors")
     if errors:
         raise error_for_graphql(errors if isinstance(errors, list) else [errors], payload=payload, url=url)
     data = payload.get("data")
     if not isinstance(data, Mapping):
-        raise SpeckleResponseError(f"the GraphQL response has no data: {str(payload)[:200]}", method="POST", url=url)
+        raise SpeckleResponseError(f"the GraphQL response has no data: {preview(payload)}", method="POST", url=url)
     return dict(data)

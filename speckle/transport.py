@@ -8,8 +8,12 @@ The :class:`Transport` is the only place in the library that talks HTTP. It
   errors and on ``429``/``502``/``503``/``504`` answers, with exponential backoff and jitter,
 * serialises JSON bodies without reordering keys or stripping ``None`` values, optionally
   gzip-compressing large bodies (``Content-Encoding: gzip``, which v1 servers inflate),
+* ends every call by a total ``deadline`` (300 s by default, retries included), however slowly
+  the server sends its answer,
 * turns every failure into a typed :class:`~speckle.errors.SpeckleError`, including ``200``
-  answers whose body says ``"success": false`` and answers that are not JSON at all,
+  answers whose body says ``"success": false``, answers that are not JSON at all or nested too
+  deeply, unusable charsets and malformed redirects; server data is never formatted with
+  ``str()`` (see :func:`speckle._untrusted.preview`),
 * logs requests and responses through :mod:`logging` (logger ``speckle.http``) with every
   token masked; passwords are never logged.
 """
@@ -31,18 +35,20 @@ try:  # optional accelerator for large responses
     import orjson
 except ImportError:  # pragma: no cover - orjson is a dependency, but keep working without it
     orjson = None  # type: ignore[assignment]
-from requests.adapters import HTTPAdapter
 
+from speckle._deadline import DeadlineAdapter, DeadlineExceeded, deadline_passed, deadline_scope
+from speckle._untrusted import decode_text, preview, utf8_safe
 from speckle._version import __version__
 from speckle.errors import (
     SpeckleConnectionError,
+    SpeckleError,
     SpeckleInputError,
     SpeckleResponseError,
     SpeckleTimeoutError,
     error_for_response,
 )
 
-__all__ = ["Transport", "Timeout", "dumps_json", "mask_secrets", "DEFAULT_TIMEOUT"]
+__all__ = ["Transport", "Timeout", "dumps_json", "mask_secrets", "DEFAULT_TIMEOUT", "DEFAULT_DEADLINE"]
 
 logger = logging.getLogger("speckle.http")
 
@@ -50,6 +56,9 @@ logger = logging.getLogger("speckle.http")
 Timeout = float | tuple[float, float]
 
 DEFAULT_TIMEOUT: Timeout = 30.0
+#: Seconds one call may take in all (connection, sending, every byte of the answer, retries and
+#: their backoff); None: no limit beyond ``timeout`` per socket operation.
+DEFAULT_DEADLINE: float | None = 300.0
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_BACKOFF_FACTOR = 0.5
 DEFAULT_BACKOFF_MAX = 8.0
@@ -64,10 +73,14 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _SECRET_KEYS = frozenset({"password", "token", "apitoken", "access_token", "authorization"})
 _JWT_RE = re.compile(r"(?i)(JWT|Bearer)(\s+|%20|\+)[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
 _BARE_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
-_HTML_PRE_RE = re.compile(r"<pre>(.*?)</pre>", re.S | re.I)
-_HTML_TITLE_RE = re.compile(r"<title>(.*?)</title>", re.S | re.I)
-_HTML_TAG_RE = re.compile(r"<[^>]+>")
+#: a tag: ``<`` up to the next ``>``, never across another ``<`` (so each match attempt scans one
+#: stretch of text: linear time even for pages full of unclosed ``<``)
+_HTML_TAG_RE = re.compile(r"<[^<>]+>")
+_HTML_MAX_CHARS = 1_000_000
 _NO_BODY = object()
+#: Failures after which a request that is safe to repeat is tried again.
+_RETRIED_FAILURES = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+_UNSET: Any = object()
 
 
 def dumps_json(data: Any) -> bytes:
@@ -80,16 +93,31 @@ def dumps_json(data: Any) -> bytes:
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise SpeckleInputError(f"cannot send this data as JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise SpeckleInputError("cannot send this data as JSON: it is nested too deeply") from exc
+
+
+class _TooDeep(ValueError):
+    """A JSON document nested deeper than the decoders accept."""
 
 
 def _loads(content: bytes) -> Any:
-    """Parse a JSON response body (orjson when it can, the standard library otherwise)."""
+    """Parse a JSON response body (orjson when it can, the standard library otherwise).
+
+    Raises:
+        ValueError -- the body is not JSON (:class:`_TooDeep` when it is nested too deeply)
+    """
     if orjson is not None:
         try:
             return orjson.loads(content)
-        except orjson.JSONDecodeError:
-            pass  # e.g. integers beyond 64 bits, NaN, or another encoding: let json decide
-    return json.loads(content)
+        except orjson.JSONDecodeError as exc:
+            if "depth" in str(exc) or "recursion" in str(exc).lower():
+                raise _TooDeep(str(exc)) from None
+            # e.g. integers beyond 64 bits, NaN, or another encoding: let json decide
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise _TooDeep("JSON nested too deeply") from None
 
 
 def mask_secrets(text: str) -> str:
@@ -98,14 +126,18 @@ def mask_secrets(text: str) -> str:
     return _BARE_JWT_RE.sub("***", text)
 
 
-def _mask_payload(data: Any) -> Any:
+def _mask_payload(data: Any, depth: int = 0) -> Any:
+    if depth > 8 and isinstance(data, (Mapping, list)):
+        return "..."
     if isinstance(data, Mapping):
         return {
-            k: ("***" if str(k).lower() in _SECRET_KEYS and v is not None else _mask_payload(v))
-            for k, v in data.items()
+            k: ("***" if str(k).lower() in _SECRET_KEYS and v is not None else _mask_payload(v, depth + 1))
+            for k, v in list(data.items())[:50]
         }
     if isinstance(data, list):
-        return [_mask_payload(v) for v in data[:20]] + (["..."] if len(data) > 20 else [])
+        return [_mask_payload(v, depth + 1) for v in data[:20]] + (["..."] if len(data) > 20 else [])
+    if isinstance(data, str) and len(data) > 500:
+        return data[:500]
     return data
 
 
@@ -113,10 +145,27 @@ def _describe_body(data: Any) -> str:
     return mask_secrets(json.dumps(_mask_payload(data), default=str)[:500])
 
 
+def _element_text(text: str, lowered: str, tag: str) -> str | None:
+    """The text between the first ``<tag>`` and the next ``</tag>`` (case-insensitive), if any."""
+    start = lowered.find(f"<{tag}>")
+    if start < 0:
+        return None
+    start += len(tag) + 2
+    end = lowered.find(f"</{tag}>", start)
+    return None if end < 0 else text[start:end]
+
+
 def html_to_text(text: str) -> str:
-    """Extract the readable message of an HTML error page (Express puts it in ``<pre>``)."""
-    match = _HTML_PRE_RE.search(text) or _HTML_TITLE_RE.search(text)
-    raw = match.group(1) if match else _HTML_TAG_RE.sub(" ", text)
+    """Extract the readable message of an HTML error page (Express puts it in ``<pre>``).
+
+    Takes time linear in the length of the page (only its first 1 MB is read), whatever it holds.
+    """
+    text = text[:_HTML_MAX_CHARS]
+    lowered = text.lower()
+    found = _element_text(text, lowered, "pre")
+    if found is None:
+        found = _element_text(text, lowered, "title")
+    raw = found if found is not None else _HTML_TAG_RE.sub(" ", text)
     raw = raw.replace("<br>", " ").replace("&nbsp;", " ")
     raw = _HTML_TAG_RE.sub(" ", raw)
     for entity, char in (("&quot;", '"'), ("&#39;", "'"), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")):
@@ -132,17 +181,18 @@ def extract_message(payload: Any, text: str, reason: str) -> str:
     if isinstance(payload, Mapping):
         message = payload.get("message", payload.get("error"))
         if isinstance(message, str) and message not in ("", "{}"):
-            return message
+            return utf8_safe(message)
         if isinstance(message, Mapping) and message.get("message"):
-            return str(message["message"])
+            inner = message["message"]
+            return utf8_safe(inner) if isinstance(inner, str) else preview(inner, 300)
         if isinstance(message, Mapping) and set(message) <= {"level", "timestamp"}:
             # an error object the server's logger decorated before sending it (project deletes)
             return f"{reason} (the server gave no details)"
         if message in (None, {}, "{}", ""):
             return f"{reason} (the server gave no details)"
-        return json.dumps(message, default=str)
+        return preview(message, 300)
     if payload is not _NO_BODY and payload is not None:
-        return json.dumps(payload, default=str)[:300]
+        return preview(payload, 300)
     stripped = text.strip()
     if not stripped:
         return reason or "no response body"
@@ -161,6 +211,8 @@ class Transport:
         root_url {str} -- the server root for routes outside the API base, e.g. ``/api/plugins``
             (default: {base_url without its ``/api...`` suffix})
         timeout {float|tuple} -- seconds, or ``(connect, read)`` seconds, for every request
+        deadline {float|None} -- seconds one call may last in all, however slowly the server
+            answers (retries and backoff included); None disables it (default: {300})
         max_retries {int} -- retries of a safe request; 0 disables retrying
         backoff_factor {float} -- first backoff delay in seconds, doubled at each retry
         backoff_max {float} -- upper bound of one backoff delay in seconds
@@ -176,6 +228,7 @@ class Transport:
         *,
         root_url: str | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
+        deadline: float | None = DEFAULT_DEADLINE,
         max_retries: int = DEFAULT_MAX_RETRIES,
         backoff_factor: float = DEFAULT_BACKOFF_FACTOR,
         backoff_max: float = DEFAULT_BACKOFF_MAX,
@@ -189,13 +242,14 @@ class Transport:
         self.base_url = base_url.rstrip("/")
         self.root_url = (root_url or re.sub(r"/api(/v\d+)?$", "", self.base_url)).rstrip("/")
         self.timeout = timeout
+        self.deadline = _check_deadline(deadline)
         self.max_retries = max_retries
         self.backoff_factor = backoff_factor
         self.backoff_max = backoff_max
         self.gzip_threshold = gzip_threshold
         self.verbose = verbose
         self.session = session or requests.Session()
-        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+        adapter = DeadlineAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update({"User-Agent": f"speckle-python/{__version__}", "Accept": "application/json"})
@@ -238,6 +292,7 @@ class Transport:
         root: bool = False,
         headers: Mapping[str, str] | None = None,
         json_bytes: bytes | None = None,
+        deadline: float | None = _UNSET,
     ) -> Any:
         """Send one request and return the parsed JSON body.
 
@@ -254,6 +309,7 @@ class Transport:
             root {bool} -- resolve ``path`` under the server root instead of the API base
             headers {dict} -- extra headers
             json_bytes {bytes} -- a body already serialised to JSON (used instead of ``json_body``)
+            deadline {float|None} -- overrides the transport's deadline for this call
 
         Returns:
             Any -- the decoded JSON document
@@ -278,62 +334,91 @@ class Transport:
         can_retry = (method in IDEMPOTENT_METHODS) if retry is None else retry
         attempts = 1 + (self.max_retries if can_retry else 0)
         log_level = logging.INFO if self.verbose else logging.DEBUG
+        limit = self.deadline if deadline is _UNSET else _check_deadline(deadline)
+        ends = None if limit is None else time.monotonic() + limit
+        safe_url = mask_secrets(url)
         for attempt in range(attempts):
             last = attempt == attempts - 1
             if logger.isEnabledFor(log_level):
                 shown = "" if json_body is _NO_BODY else " " + _describe_body(json_body)
                 if json_bytes is not None:
                     shown = f" <{len(json_bytes)} bytes of JSON>"
-                logger.log(log_level, "-> %s %s%s", method, mask_secrets(url), shown)
+                logger.log(log_level, "-> %s %s%s", method, safe_url, shown)
             started = time.monotonic()
+            attempt_timeout = _within(self.timeout if timeout is None else timeout, ends)
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=body,
-                    headers=req_headers,
-                    timeout=self.timeout if timeout is None else timeout,
-                )
-            except requests.Timeout as exc:
-                if not last:
-                    self._backoff(attempt, None, method, url, "timeout")
-                    continue
-                raise SpeckleTimeoutError(
-                    f"the server did not answer within {self.timeout if timeout is None else timeout}s",
-                    method=method,
-                    url=mask_secrets(url),
-                ) from exc
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                if not last:
-                    self._backoff(attempt, None, method, url, "connection error")
-                    continue
-                raise SpeckleConnectionError(
-                    f"could not reach the server: {_short_reason(exc)}",
-                    method=method,
-                    url=mask_secrets(url),
-                ) from exc
-            except requests.RequestException as exc:
-                raise SpeckleConnectionError(
-                    f"request failed: {_short_reason(exc)}", method=method, url=mask_secrets(url)
-                ) from exc
+                with deadline_scope(ends):
+                    response = self.session.request(
+                        method,
+                        url,
+                        params=params,
+                        data=body,
+                        headers=req_headers,
+                        timeout=attempt_timeout,
+                    )
+            except Exception as exc:  # requests lets ValueError, UnicodeError... escape
+                error = self._failure(exc, method, safe_url, limit, ends, timeout)
+                if not last and isinstance(exc, _RETRIED_FAILURES) and not deadline_passed(ends):
+                    why = "timeout" if isinstance(error, SpeckleTimeoutError) else "connection error"
+                    if self._backoff(attempt, None, method, url, why, ends):
+                        continue
+                raise error from exc
             if logger.isEnabledFor(log_level):
                 logger.log(
                     log_level,
                     "<- %s %s %s (%d bytes, %.0f ms)",
                     response.status_code,
                     method,
-                    mask_secrets(url),
+                    safe_url,
                     len(response.content),
                     (time.monotonic() - started) * 1000,
                 )
-            if response.status_code in RETRY_STATUSES and not last:
-                self._backoff(attempt, response.headers.get("Retry-After"), method, url, str(response.status_code))
+            if (
+                response.status_code in RETRY_STATUSES
+                and not last
+                and self._backoff(attempt, response.headers.get("Retry-After"), method, url,
+                                  str(response.status_code), ends)
+            ):
                 continue
             return self._decode(method, url, response)
         raise RuntimeError("unreachable: every attempt returns, retries or raises")  # pragma: no cover
 
-    def _backoff(self, attempt: int, retry_after: str | None, method: str, url: str, why: str) -> None:
+    def _failure(
+        self,
+        exc: Exception,
+        method: str,
+        safe_url: str,
+        limit: float | None,
+        ends: float | None,
+        timeout: Timeout | None,
+    ) -> SpeckleError:
+        """The typed error for an exception raised while sending a request or reading its answer."""
+        context = {"method": method, "url": safe_url}
+        if isinstance(exc, SpeckleError):
+            return exc
+        if deadline_passed(ends) or _caused_by(exc, DeadlineExceeded):
+            return SpeckleTimeoutError(f"no complete answer within the deadline of {limit:g}s", **context)
+        if isinstance(exc, requests.Timeout):
+            shown = self.timeout if timeout is None else timeout
+            return SpeckleTimeoutError(f"the server did not answer within {shown}s", **context)
+        if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+            return SpeckleConnectionError(f"could not reach the server: {_short_reason(exc)}", **context)
+        if isinstance(exc, requests.exceptions.TooManyRedirects):
+            return SpeckleResponseError(f"the server redirected too many times: {_short_reason(exc)}", **context)
+        if isinstance(exc, requests.RequestException):
+            return SpeckleConnectionError(f"request failed: {_short_reason(exc)}", **context)
+        # not a requests exception: e.g. ValueError or UnicodeDecodeError of a malformed redirect
+        # (``Location: //[::1``, non-ASCII bytes), or a codec error inside urllib3
+        return SpeckleResponseError(
+            f"the server's answer could not be processed ({type(exc).__name__}: {_short_reason(exc)}); "
+            "a malformed redirect or header?",
+            **context,
+        )
+
+    def _backoff(
+        self, attempt: int, retry_after: str | None, method: str, url: str, why: str, ends: float | None = None
+    ) -> bool:
+        """Sleep before the next attempt; False (no sleep) when the deadline leaves no time for one."""
         delay = min(self.backoff_max, self.backoff_factor * (2**attempt))
         delay = delay / 2 + random.uniform(0, delay / 2)
         if retry_after:
@@ -341,6 +426,9 @@ class Transport:
                 delay = max(delay, min(float(retry_after), 60.0))
             except ValueError:
                 pass
+        if ends is not None and time.monotonic() + delay >= ends:
+            logger.warning("%s %s failed (%s); no retry: the deadline is near", method, mask_secrets(url), why)
+            return False
         logger.warning(
             "%s %s failed (%s); retry %d/%d in %.2fs",
             method,
@@ -351,14 +439,18 @@ class Transport:
             delay,
         )
         self._sleep(delay)
+        return True
 
     def _decode(self, method: str, url: str, response: requests.Response) -> Any:
         status = response.status_code
         content = response.content
         payload: Any = _NO_BODY
+        too_deep = False
         if content:
             try:
                 payload = _loads(content)
+            except _TooDeep:
+                too_deep = True
             except ValueError:
                 payload = _NO_BODY
         del content
@@ -368,6 +460,14 @@ class Transport:
                 return payload  # the common case: no text decoding of (possibly large) bodies
         text = _body_text(response)
         if 200 <= status < 300:
+            if too_deep:
+                raise SpeckleResponseError(
+                    "the server's answer is JSON nested more deeply than the client accepts (about 1,000 levels)",
+                    status_code=status,
+                    method=method,
+                    url=safe_url,
+                    body=text,
+                )
             if payload is _NO_BODY:
                 kind = response.headers.get("Content-Type", "no content type")
                 snippet = " ".join(text.split())[:120]
@@ -392,7 +492,9 @@ class Transport:
             return payload
         if status == 400 and isinstance(payload, dict) and payload.get("success") is True:
             # v1 quirk: GET /streams/:id/delta/:other answers 400 with a usable body
-            logger.warning("%s %s: HTTP 400 with success=true: %s", method, safe_url, payload.get("message"))
+            logger.warning(
+                "%s %s: HTTP 400 with success=true: %s", method, safe_url, preview(payload.get("message"))
+            )
             return payload
         raise error_for_response(
             status,
@@ -412,11 +514,45 @@ class Transport:
 
 
 def _body_text(response: requests.Response) -> str:
-    """The body as text, decoded without guessing (UTF-8 unless the server names a charset)."""
+    """The body as text, decoded without guessing (UTF-8 unless the server names a usable charset)."""
     if not response.content:
         return ""
     charset = response.encoding if "charset" in response.headers.get("Content-Type", "").lower() else None
-    return response.content.decode(charset or "utf-8", errors="replace")
+    return decode_text(response.content, charset)
+
+
+def _check_deadline(deadline: Any) -> float | None:
+    if deadline is None:
+        return None
+    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not deadline > 0:
+        raise SpeckleInputError(f"deadline must be a positive number of seconds or None, got {deadline!r}")
+    return float(deadline)
+
+
+def _within(timeout: Timeout, ends: float | None) -> Timeout:
+    """``timeout`` shortened to the time left before ``ends`` (at least a millisecond)."""
+    if ends is None:
+        return timeout
+    left = max(ends - time.monotonic(), 0.001)
+    if isinstance(timeout, tuple):
+        return tuple(left if part is None else min(part, left) for part in timeout)  # type: ignore[return-value]
+    return left if timeout is None else min(timeout, left)
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """True when ``exc`` or an exception it was raised from (or wraps, as urllib3 does) is a ``kind``."""
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        current = todo.pop()
+        if not isinstance(current, BaseException) or id(current) in seen or len(seen) > 50:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kind):
+            return True
+        todo.extend((current.__cause__, current.__context__, getattr(current, "reason", None)))
+        todo.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+    return False
 
 
 def _short_reason(exc: Exception) -> str:

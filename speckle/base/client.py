@@ -21,7 +21,7 @@ from speckle.errors import (
     TokenExpiredError,
 )
 from speckle.models.resources import User
-from speckle.transport import DEFAULT_GZIP_THRESHOLD, DEFAULT_TIMEOUT, Timeout, Transport
+from speckle.transport import DEFAULT_DEADLINE, DEFAULT_GZIP_THRESHOLD, DEFAULT_TIMEOUT, Timeout, Transport
 
 __all__ = ["ClientBase", "parse_host", "check_token"]
 
@@ -123,7 +123,10 @@ class ClientBase:
         version {str} -- the API version (default: {'v1'})
         use_ssl {bool} -- https/wss when ``host`` has no scheme (default: {True})
         verbose {bool} -- log every request and response, tokens masked (default: {False})
-        timeout {float|tuple} -- seconds, or ``(connect, read)``, for every request (default: {30})
+        timeout {float|tuple} -- seconds, or ``(connect, read)``, for every socket operation of a
+            request (default: {30})
+        deadline {float|None} -- seconds one call may last in all, however slowly the server
+            sends its answer (retries included); None: no total limit (default: {300})
         max_retries {int} -- retries of requests that are safe to repeat; 0 disables (default: {3})
         backoff_factor {float} -- first retry delay in seconds, doubled each time (default: {0.5})
         gzip_threshold {int|None|str} -- gzip request bodies of at least this many bytes; None never;
@@ -139,6 +142,7 @@ class ClientBase:
         verbose: bool = False,
         *,
         timeout: Timeout = DEFAULT_TIMEOUT,
+        deadline: float | None = DEFAULT_DEADLINE,
         max_retries: int = 3,
         backoff_factor: float = 0.5,
         gzip_threshold: int | str | None = "auto",
@@ -157,6 +161,7 @@ class ClientBase:
             self.basepath,
             root_url=self.server_url,
             timeout=timeout,
+            deadline=deadline,
             max_retries=max_retries,
             backoff_factor=backoff_factor,
             gzip_threshold=_gzip_threshold(gzip_threshold, netloc),
@@ -232,7 +237,7 @@ class ClientBase:
         resource = payload.get("resource") if isinstance(payload, dict) else None
         if not isinstance(resource, dict) or not resource.get("apitoken"):
             raise SpeckleResponseError("the server's registration answer holds no token")
-        self.transport.token = resource["apitoken"]
+        self.transport.token = _server_token(resource["apitoken"])
         profile = self._load_profile()
         profile.token = resource.get("token")
         logger.info("registered and logged in as %s", profile.email)
@@ -266,7 +271,7 @@ class ClientBase:
         if not isinstance(resource, dict):
             raise SpeckleResponseError("the server's login answer holds no profile")
         profile = User.from_data(resource)
-        self.transport.token = profile.apitoken or profile.token
+        self.transport.token = _server_token(profile.apitoken or profile.token)
         self._set_me(profile)
         logger.info("logged in as %s", profile.email)
         return profile
@@ -337,6 +342,13 @@ def _gzip_threshold(setting: int | str | None, netloc: str) -> int | None:
     if setting is None or (isinstance(setting, int) and not isinstance(setting, bool) and setting >= 0):
         return setting
     raise SpeckleInputError(f"gzip_threshold must be a number of bytes, None or 'auto', got {setting!r}")
+
+
+def _server_token(value: Any) -> str:
+    """A token the server gave, checked to be usable as a header (printable ASCII)."""
+    if not isinstance(value, str) or not value or not value.isascii() or not value.isprintable():
+        raise SpeckleResponseError("the server's answer holds no usable token")
+    return value
 
 
 def _check_str(name: str, value: Any, *, allow_empty: bool = False) -> None:

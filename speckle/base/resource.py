@@ -9,12 +9,14 @@ client.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
+from speckle._untrusted import preview
 from speckle.errors import SpeckleInputError, SpeckleResponseError
-from speckle.models.base import SpeckleModel
+from speckle.models.base import PROTECTED_FIELDS, SpeckleModel
 from speckle.query import Query, encode_query
 
 if TYPE_CHECKING:
@@ -30,8 +32,19 @@ __all__ = [
     "CommentsMixin",
     "CRUDMixin",
     "as_payload",
+    "update_payload",
     "check_id",
+    "SERVER_MANAGED_FIELDS",
+    "placeholder_ids",
 ]
+
+logger = logging.getLogger(__name__)
+
+#: Fields only the server manages: never sent back in an update. ``__v`` is Mongoose's version
+#: key (a stale one makes v1 servers refuse changes to list fields with a VersionError),
+#: ``createdAt``/``updatedAt`` are its timestamps, ``_id`` (``id`` in ``model.dict()``) is the
+#: document's identity, which the URL already names.
+SERVER_MANAGED_FIELDS = ("_id", "id", "__v", "createdAt", "updatedAt")
 
 
 def check_id(value: Any, what: str = "id") -> str:
@@ -43,8 +56,56 @@ def check_id(value: Any, what: str = "id") -> str:
     if isinstance(value, SpeckleModel):
         value = value.get("streamId") if what == "stream id" and value.get("streamId") else value.get("_id")
     if not isinstance(value, str) or not value.strip():
-        raise SpeckleInputError(f"{what} must be a non-empty string, got {value!r}")
+        raise SpeckleInputError(f"{what} must be a non-empty string, got {preview(value)}")
+    if not _utf8(value):
+        raise SpeckleInputError(f"{what} holds a lone surrogate, which cannot be sent: {preview(value)}")
     return quote(value, safe="")
+
+
+def _utf8(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def placeholder_ids(
+    items: Any, what: str = "placeholders", *, expected: int | None = None, method: str = "", url: str = ""
+) -> list[str]:
+    """The ``_id`` of each entry of a list a server answered (placeholders, stream objects), checked.
+
+    Arguments:
+        items {Any} -- the server's list, as decoded
+
+    Keyword Arguments:
+        what {str} -- what the list is, for error messages (default: {'placeholders'})
+        expected {int|None} -- the number of entries the request asked for (default: {None}: any)
+        method {str} -- the HTTP method of the request, for error messages (default: {''})
+        url {str} -- the path of the request, for error messages (default: {''})
+
+    Returns:
+        list -- the ids, in order
+
+    Raises:
+        SpeckleResponseError -- not a list, not ``expected`` entries, or an entry that is not an
+            object with a non-empty string ``_id`` that can be sent back (no lone surrogate)
+    """
+    context = {"method": method or None, "url": url or None}
+    if not isinstance(items, list):
+        raise SpeckleResponseError(f"the server's {what} are not a list: {preview(items)}", **context)
+    if expected is not None and len(items) != expected:
+        raise SpeckleResponseError(f"the server answered {len(items)} {what} for {expected} objects", **context)
+    ids: list[str] = []
+    for item in items:
+        _id = item.get("_id") if type(item) is dict else None
+        if type(_id) is not str or not _id or not _utf8(_id):
+            raise SpeckleResponseError(f"the server's {what} hold an entry without a usable id: {preview(item)}",
+                                       **context)
+        ids.append(_id)
+    return ids
 
 
 def as_payload(data: Any, what: str = "data") -> Any:
@@ -65,6 +126,38 @@ def as_payload(data: Any, what: str = "data") -> Any:
     if isinstance(data, (list, tuple)):
         return [as_payload(item, what) for item in data]
     raise SpeckleInputError(f"{what} must be a dict or a Speckle model, got {type(data).__name__}")
+
+
+def update_payload(data: Any, what: str = "data") -> Any:
+    """The JSON document of an update: :func:`as_payload` without the server-managed fields.
+
+    Read-modify-write (``c = client.comments.get(id); c.labels = [...];
+    client.comments.update(id, c.dict())``) sends back what the server gave; the fields of
+    :data:`SERVER_MANAGED_FIELDS` are left out so a stale ``__v`` cannot make the server refuse
+    the change, and so are ``owner``/``email`` when ``data`` is a model read from the server (or
+    its ``.dict()``) and they are unchanged: v1 servers refuse them from collaborators even
+    unchanged (an owner handing a resource over still sends a changed ``owner``). Every other
+    key is sent as given (``None`` values included); the caller's dict is not modified.
+
+    Arguments:
+        data {dict|SpeckleModel} -- the fields to update
+
+    Returns:
+        dict -- the document to send (a new dict when something was left out)
+    """
+    payload = as_payload(data, what)
+    if not isinstance(payload, Mapping):
+        return payload
+    as_read = data.protected_as_read() if isinstance(data, SpeckleModel) else getattr(data, "as_read", None)
+    unchanged = [
+        key for key in PROTECTED_FIELDS
+        if as_read and key in as_read and key in payload and payload[key] == as_read[key]
+    ]
+    dropped = [key for key in payload if key in SERVER_MANAGED_FIELDS or key in unchanged]
+    if dropped:
+        logger.debug("update: not sending %s (server-managed, or protected and unchanged)", dropped)
+        payload = {key: value for key, value in payload.items() if key not in dropped}
+    return payload
 
 
 def _has_models(value: Any) -> bool:
@@ -123,8 +216,9 @@ class ResourceBase:
         """``payload[key]``, or a :class:`SpeckleResponseError` naming what is missing."""
         if isinstance(payload, Mapping) and key in payload:
             return payload[key]
-        shown = str(payload)[:200]
-        raise SpeckleResponseError(f"the server's answer has no {key!r}: {shown}", method=method, url=path)
+        raise SpeckleResponseError(
+            f"the server's answer has no {key!r}: {preview(payload)}", method=method or None, url=path or None
+        )
 
     def _one(self, payload: Any, model: type[SpeckleModel] | None = None) -> Any:
         data = self._field(payload, "resource")
@@ -133,7 +227,7 @@ class ResourceBase:
     def _many(self, payload: Any, model: type[SpeckleModel] | None = None, key: str = "resources") -> list[Any]:
         items = self._field(payload, key)
         if not isinstance(items, list):
-            raise SpeckleResponseError(f"the server's {key!r} is not a list: {str(items)[:200]}")
+            raise SpeckleResponseError(f"the server's {key!r} is not a list: {preview(items)}")
         cls = model or self.model
         return [cls.from_data(item) for item in items]
 
@@ -200,7 +294,7 @@ class UpdateMixin(ResourceBase):
         Returns:
             dict -- a confirmation payload with the updated keys
         """
-        payload = as_payload(data)
+        payload = update_payload(data)
         if not isinstance(payload, Mapping):
             raise SpeckleInputError(f"data must be a dict of {self.noun} fields to update")
         return self._request("PUT", self._item_path(id), json_body=payload)

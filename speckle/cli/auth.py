@@ -22,6 +22,7 @@ from speckle.cli.common import (
     server_address,
 )
 from speckle.client import SpeckleApiClient
+from speckle.errors import SpeckleError
 from speckle.models.resources import User
 
 #: Profile fields never printed.
@@ -103,7 +104,8 @@ def login(args: argparse.Namespace) -> int:
     if not profile.email or not token:
         raise CommandError("the server's profile answer holds no email or token")
     account = AccountStore().add(
-        client.server_url, profile.email, token, name=_display_name(profile), default=not args.no_default
+        client.server_url, profile.email, token, name=_display_name(profile), default=not args.no_default,
+        server_name=_server_name(client),
     )
 
     def human() -> None:
@@ -112,6 +114,15 @@ def login(args: argparse.Namespace) -> int:
         print(f"{what} to {account.server} as {account.email}{note}")
 
     return emit(args, account, human)
+
+
+def _server_name(client: SpeckleApiClient) -> str | None:
+    """The server's ``serverName`` (what the v1 connectors show next to a saved account), if it says."""
+    try:
+        name = client.server.info().get("serverName")
+    except SpeckleError:
+        return None
+    return name if isinstance(name, str) and name.strip() else None
 
 
 def logout(args: argparse.Namespace) -> int:

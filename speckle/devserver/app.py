@@ -184,8 +184,13 @@ class Api:
         return json_response(result, indent=indent)
 
     def _call_handler(self, route: Route, call: Call) -> Any:
+        """Run a handler; a locked route runs in one transaction of the store.
+
+        Errors the route answers with (as v1 does) keep the writes made before them, like
+        v1's sequential saves; anything unexpected rolls the request's writes back.
+        """
         if route.locked:
-            with self.state.store.lock:
+            with self.state.store.transaction(keep=(HttpError, SpeckleError, ServerCrash)):
                 return route.handler(call)
         return route.handler(call)
 

@@ -43,14 +43,17 @@ class SpeckleError(Exception):
     for plain errors, a dict for mongoose ``CastError``/``ValidationError``.
     """
 
-    def __init__(self, text: str, name: str = "Error", obj: dict[str, Any] | None = None):
+    def __init__(self, text: str, name: str = "Error", obj: dict[str, Any] | None = None,
+                 to_string: str | None = None):
         super().__init__(text)
         self.text = text
         self.name = name
         self.obj: dict[str, Any] = obj if obj is not None else {}
+        #: ``toString()`` when it is not ``name: message`` (mongoose ``ValidationError``)
+        self.to_string = to_string
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.text}"
+        return self.to_string if self.to_string is not None else f"{self.name}: {self.text}"
 
 
 def cast_error(value: object, model: str, path: str = "_id") -> SpeckleError:

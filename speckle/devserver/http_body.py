@@ -13,6 +13,11 @@ from aiohttp import web
 from .querylang import parse_qs
 
 _READ_CHUNK = 256 * 1024
+#: Deepest nesting of arrays/objects accepted in a JSON body. v1 stores at most ~100
+#: levels (MongoDB's BSON limit) and crashes on deeper bodies in many routes; deeper
+#: bodies are refused before routing with the ``RangeError`` v1 reports.
+MAX_DEPTH = 200
+TOO_DEEP = "RangeError: Maximum call stack size exceeded"
 _FLOAT_NEEDS_JS = re.compile(rb"\d\.0*(?![0-9])|\d[eE]")
 
 
@@ -54,10 +59,31 @@ def parse_json(raw: bytes) -> Any:
         raise BodyError(400, f"SyntaxError: Unexpected token {stripped[0]} in JSON at position 0")
     parse_float = _js_float if _FLOAT_NEEDS_JS.search(raw) else float
     try:
-        return json.loads(text, parse_float=parse_float, parse_constant=_reject_constant)
+        value = json.loads(text, parse_float=parse_float, parse_constant=_reject_constant)
     except ValueError as exc:
         position = getattr(exc, "pos", 0)
         raise BodyError(400, f"SyntaxError: Unexpected token in JSON at position {position}") from exc
+    except RecursionError as exc:
+        raise BodyError(400, TOO_DEEP) from exc
+    # cheap bound first: a body with few brackets cannot be deep
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and nesting_exceeds(value, MAX_DEPTH):
+        raise BodyError(400, TOO_DEEP)
+    return value
+
+
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests arrays/objects more than ``limit`` levels (iterative walk)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item, depth = pop()
+        if depth > limit:
+            return True
+        for child in (item.values() if type(item) is dict else item):
+            kind = type(child)
+            if kind is dict or kind is list:
+                push((child, depth + 1))
+    return False
 
 
 async def _read_limited(request: web.Request, limit: int) -> bytes:

@@ -7,6 +7,7 @@ with the standard library as the fallback.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 try:  # optional accelerator
@@ -15,6 +16,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def dumps(value: Any) -> str:
@@ -24,7 +26,12 @@ def dumps(value: Any) -> str:
             return _orjson.dumps(value).decode("utf-8")
         except TypeError:  # e.g. integers beyond 64 bits
             pass
-    return _ENCODER.encode(value)
+    text = _ENCODER.encode(value)
+    if not text.isascii() and _SURROGATE.search(text):
+        # a lone surrogate (JSON allows "\ud800"): escape it like JSON.stringify does, so
+        # the text is valid UTF-8 for SQLite and the response
+        text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
 
 
 def loads(text: str | bytes) -> Any:

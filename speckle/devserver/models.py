@@ -6,7 +6,8 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from . import ids
+from . import ids, schema
+from .errors import SpeckleError
 
 Document = dict[str, Any]
 
@@ -92,9 +93,11 @@ PLACEHOLDER = "Placeholder"
 
 
 def new_document(collection: str, body: Mapping[str, Any], **forced: Any) -> Document:
-    """A new document: ``_id``, schema defaults, the body (filtered for closed models), ``forced``."""
-    allowed = CLOSED.get(collection)
-    fields = {k: v for k, v in body.items() if allowed is None or k in allowed}
+    """A new document: ``_id``, schema defaults, the body cast to the schema (§6), ``forced``.
+
+    Raises the mongoose ``ValidationError`` when a body field cannot be cast.
+    """
+    fields = schema.cast_or_raise(collection, body)
     fields.pop("_id", None)
     fields.pop("__v", None)
     stamp = ids.now_iso()
@@ -108,12 +111,60 @@ def new_document(collection: str, body: Mapping[str, Any], **forced: Any) -> Doc
     return doc
 
 
+def apply(collection: str, doc: Document, body: Mapping[str, Any], *,
+          ignore: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> Document:
+    """``doc.set(body)``: cast the body to the schema and set it on ``doc`` (not ``_id``/``__v``).
+
+    Arguments:
+        collection {str} -- the document's collection
+        doc {dict} -- the stored document, changed in place
+        body {Mapping} -- the client-supplied fields
+        ignore {tuple} -- paths whose cast failures are dropped silently (v1 re-assigns them)
+        skip {tuple} -- keys set as given (the route already prepared them)
+
+    Returns:
+        dict -- ``doc``
+    """
+    fields, errors = schema.cast_body(collection, body, doc, skip=skip)
+    errors = [e for e in errors if e.path not in ignore]
+    if errors:
+        raise schema.validation_failure(collection, errors)
+    for key, value in fields.items():
+        if key not in ("_id", "__v"):
+            doc[key] = value
+    return doc
+
+
 def touch(doc: Document, *, version: bool = True) -> Document:
     """Bump ``updatedAt`` (and ``__v``) before a save."""
     doc["updatedAt"] = ids.now_iso()
     if version:
         doc["__v"] = int(doc.get("__v") or 0) + 1
     return doc
+
+
+def check_version(doc: Mapping[str, Any], body: Mapping[str, Any]) -> None:
+    """Refuse an update that carries a stale ``__v`` and changes a list, as mongoose does.
+
+    The original server copies the body onto the document and saves it; a save that changes an
+    array is versioned (``WHERE __v = <the __v sent>``), so a ``__v`` other than the stored one
+    makes it fail with a ``VersionError`` (rendered by each route as the original did: 404 for
+    comments and projects, 400 ``VersionError: ...`` for streams, objects and clients). Updates
+    without ``__v``, or changing no list, are not checked.
+
+    Raises:
+        SpeckleError -- the ``VersionError``
+    """
+    if "__v" not in body:
+        return
+    sent = body["__v"]
+    modified = [key for key, value in body.items() if key != "_id" and value != doc.get(key)]
+    if sent != doc.get("__v") and any(isinstance(body[key], list) for key in modified if key != "__v"):
+        raise SpeckleError(
+            f'No matching document found for id "{doc.get("_id")}" version {sent} '
+            f'modifiedPaths "{", ".join(modified)}"',
+            "VersionError",
+        )
 
 
 def minimize(doc: Mapping[str, Any]) -> Document:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from .errors import SpeckleError, type_error
+from .schema import clean_ids
 
 Operation = Literal["read", "write", "comment", "delete"]
 Kind = Literal["stream", "object", "client", "project", "comment", "user"]
@@ -48,8 +49,8 @@ def check(
     if kind == "comment":
         # comments carry no canRead/canWrite: the original crashes on `.filter`
         raise type_error("filter", "undefined")
-    can_read = resource.get("canRead") or []
-    can_write = resource.get("canWrite") or []
+    can_read = clean_ids(resource.get("canRead"))
+    can_write = clean_ids(resource.get("canWrite"))
     if operation == "read":
         if resource.get("private") is False or uid in can_write or uid in can_read:
             return
@@ -67,6 +68,17 @@ def check(
             return
         raise SpeckleError("You are not authorised to comment.")
     raise SpeckleError("You do not own the stream.")
+
+
+def is_member(uid: str, resource: Mapping[str, Any]) -> bool:
+    """Whether the user ``uid`` owns ``resource`` or is in its ``canRead``/``canWrite`` lists.
+
+    Anonymous callers (``uid`` empty) are never members; only real lists of ids count.
+    """
+    if not uid:
+        return False
+    return resource.get("owner") == uid or uid in clean_ids(resource.get("canRead")) \
+        or uid in clean_ids(resource.get("canWrite"))
 
 
 def may(user: Mapping[str, Any] | None, operation: Operation, resource: Mapping[str, Any] | None,

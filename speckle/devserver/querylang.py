@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
-from .errors import SpeckleError
+import regex
+
+from .errors import ServerCrash, SpeckleError
 
 RESERVED = ("fields", "omit", "sort", "offset", "limit")
 PERMISSION_FIELDS = ("type", "private", "canRead", "canWrite", "owner")
@@ -116,14 +119,52 @@ def parse_date(text: str) -> datetime:
     return moment
 
 
+#: Time one regular expression of a query may spend matching, over all documents.
+REGEX_BUDGET_SECONDS = 0.5
+
+
+class JsRegex:
+    """A ``/pattern/flags`` filter, matched with a time budget.
+
+    The pattern comes from the caller; a pattern that backtracks catastrophically must
+    not hold the (single) database lock for long. It is compiled with the ``regex``
+    module, whose matching can be interrupted: once the budget is spent the query fails
+    (``400`` on the list routes) instead of freezing the server.
+    """
+
+    def __init__(self, source: str, ignore_case: bool = False) -> None:
+        self.source = source
+        self.ignore_case = ignore_case
+        try:
+            self.compiled = regex.compile(source, regex.V0 | (regex.IGNORECASE if ignore_case else 0))
+        except (regex.error, OverflowError, RecursionError) as exc:
+            # v1 builds the RegExp while parsing the query: a synchronous crash (500)
+            raise ServerCrash(f"Invalid regular expression: /{source}/: {exc}", "SyntaxError") from exc
+        self.remaining = REGEX_BUDGET_SECONDS
+
+    def search(self, text: str) -> bool:
+        """Whether the pattern occurs in ``text`` (raises once the time budget is spent)."""
+        started = time.monotonic()
+        try:
+            return self.compiled.search(text, timeout=max(self.remaining, 0.001)) is not None
+        except TimeoutError as exc:
+            self.remaining = 0.0
+            raise SpeckleError(f"regular expression /{self.source}/ took too long", "MongoError") from exc
+        finally:
+            self.remaining -= time.monotonic() - started
+
+    def __repr__(self) -> str:
+        return f"/{self.source}/{'i' if self.ignore_case else ''}"
+
+
 def typed_value(value: str) -> Any:
     """``typedValue`` of query-to-mongo: regex, quoted string, bool, date, number or string."""
     if value.startswith("!"):
         value = value[1:]
-    regex = re.match(r"^/(.*)/(i?)$", value, re.S)
+    literal = re.match(r"^/(.*)/(i?)$", value, re.S)
     quoted = _QUOTED.search(value)
-    if regex:
-        return re.compile(regex.group(1), re.I if regex.group(2) else 0)
+    if literal:
+        return JsRegex(literal.group(1), bool(literal.group(2)))
     if quoted:
         return quoted.group(0)[1:-1]
     if value == "true":
@@ -171,11 +212,13 @@ def comparison(key: str, value: Any) -> tuple[str, Any] | None:
         if len(values) > 1:
             return key, {"$in" if op == "=" else "$nin": values}
         if op == "!=":
-            return key, ({"$not": values[0]} if isinstance(values[0], re.Pattern) else {"$ne": values[0]})
+            return key, ({"$not": values[0]} if isinstance(values[0], JsRegex) else {"$ne": values[0]})
         return key, values[0]
     if op.startswith(":") and op.endswith("="):
         name = "$" + op[1:-1]
         values = [typed_value(v) for v in raw.split(",")]
+        if name == "$regex":
+            values = [v if isinstance(v, JsRegex) else JsRegex(_js_string(v)) for v in values]
         return key, {name: values[0] if len(values) == 1 else values}
     operator = {">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte"}[op]
     return key, {operator: typed_value(raw)}
@@ -187,7 +230,7 @@ class CastFailure(SpeckleError):
 
 
 def _cast(kind: str, path: str, value: Any) -> Any:
-    if isinstance(value, re.Pattern) or value is None:
+    if isinstance(value, JsRegex) or value is None:
         return value
     if isinstance(value, list):
         return [_cast(kind, path, v) for v in value]
@@ -270,8 +313,8 @@ def _comparable(stored: Any, wanted: Any) -> Any:
 
 
 def _equal(stored: Any, wanted: Any) -> bool:
-    if isinstance(wanted, re.Pattern):
-        return isinstance(stored, str) and wanted.search(stored) is not None
+    if isinstance(wanted, JsRegex):
+        return isinstance(stored, str) and wanted.search(stored)
     stored = _comparable(stored, wanted)
     if isinstance(stored, bool) != isinstance(wanted, bool):
         return False
@@ -334,7 +377,8 @@ def _match_op(values: list[Any], cands: list[Any], op: str, arg: Any) -> bool:
     if op == "$size":
         return any(isinstance(v, list) and len(v) == arg for v in values)
     if op == "$regex":
-        return any(isinstance(v, str) and re.search(str(arg), v) for v in cands)
+        pattern = arg if isinstance(arg, JsRegex) else JsRegex(_js_string(arg))
+        return any(isinstance(v, str) and pattern.search(v) for v in cands)
     raise SpeckleError(f"unknown operator: {op}", "MongoError")
 
 

@@ -18,6 +18,7 @@ from aiohttp import WSMsgType, web
 
 from . import ids
 from .errors import SpeckleError, cast_error, type_error
+from .permissions import is_member
 from .services.base import State
 from .services.comments import RESOURCE_TYPES
 
@@ -96,7 +97,7 @@ class Hub:
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
-                    await self._on_text(sock, msg.data)
+                    await self._on_frame(sock, msg.data)
         except Exception:  # never let one socket take the server down
             log.exception("websocket %s failed", sock.client_id)
         finally:
@@ -151,6 +152,15 @@ class Hub:
             await sock.send("ping")
 
     # -- frames ---------------------------------------------------------------------------------
+    async def _on_frame(self, sock: Socket, text: str) -> None:
+        """Handle one text frame; an invalid event is ignored and the socket stays open (as v1)."""
+        try:
+            await self._on_text(sock, text)
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception:  # junk of any shape: log and carry on with the next frame
+            log.debug("ignoring an invalid frame from %s", sock.client_id, exc_info=True)
+
     async def _on_text(self, sock: Socket, text: str) -> None:
         if text == "alive":
             sock.missed = 0
@@ -158,7 +168,7 @@ class Hub:
             return
         try:
             event = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             log.debug("ignoring non-JSON frame from %s", sock.client_id)
             return
         if not isinstance(event, dict):
@@ -222,7 +232,7 @@ class Hub:
                 await sock.send(f"Failed to join room {room}")
             return
         rtype, rid = event.get("resourceType"), event.get("resourceId")
-        if not rtype or not rid or rtype not in RESOURCE_TYPES:
+        if not isinstance(rtype, str) or not rid or rtype not in RESOURCE_TYPES:
             return
         room = f"{rtype}-{rid}"
         if room in sock.rooms:
@@ -248,8 +258,7 @@ class Hub:
 
     @staticmethod
     def _member(uid: str, resource: dict[str, Any]) -> bool:
-        return resource.get("owner") == uid or uid in (resource.get("canRead") or []) \
-            or uid in (resource.get("canWrite") or [])
+        return is_member(uid, resource)
 
     def _resource_join(self, sock: Socket, rtype: str, rid: str) -> tuple[str, ...] | None:
         """``None`` when the join is allowed, else the text replies to send."""

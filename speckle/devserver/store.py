@@ -4,8 +4,15 @@ Every table has ``seq`` (insertion order = MongoDB "natural" order), ``_id``
 and ``doc`` (the document as compact JSON text) plus a few indexed columns
 copied out of the document. The store is in memory unless a file path is
 given, in which case everything (including the JWT secret kept in ``meta``)
-survives a restart. A single connection is shared behind a re-entrant lock;
-callers that need several operations to be atomic hold :attr:`Store.lock`.
+survives a restart. A single connection is shared behind a re-entrant lock.
+
+Every write runs in a transaction (:meth:`Store.transaction`): on its own it commits
+before returning; inside an enclosing transaction (the HTTP layer opens one per
+request) it is a savepoint, undone alone when it fails. A transaction always ends
+with ``COMMIT`` or ``ROLLBACK``, so one failed write can never leave the connection
+inside an open transaction (which would make later writes fail and lose the ones
+acknowledged meanwhile). With a file, the database is in WAL mode: a committed write
+survives the process being killed (``kill -9``).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from .jsonutil import dumps, loads
@@ -39,13 +47,32 @@ UNIQUE = {("users", "email")}
 UNINDEXED = {("objects", "hash"), ("objects", "owner"), ("objects", "private"), ("objects", "updatedAt")}
 #: Maximum number of ``?`` placeholders used in one statement.
 CHUNK = 900
+_INT64 = (-(2**63), 2**63 - 1)
 
 
+def column_value(value: Any) -> Any:
+    """A value as an indexed column holds it: what SQLite cannot bind exactly becomes text.
 
+    Booleans are ``0``/``1``; integers beyond 64 bits, containers and strings holding lone
+    surrogates are stored as their JSON text, so they are kept (and found again) as given.
+    """
+    if value is None or isinstance(value, float):
+        return value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value if _INT64[0] <= value <= _INT64[1] else str(value)
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return dumps(value)
+        return value
+    return dumps(value)
 
 def hash_key(value: Any) -> int | None:
     """Small integer key of an object ``hash`` (CRC-32): a cheap index, verified on lookup."""
-    return zlib.crc32(value.encode("utf-8")) if isinstance(value, str) else None
+    return zlib.crc32(value.encode("utf-8", "surrogatepass")) if isinstance(value, str) else None
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -64,6 +91,7 @@ class Store:
     def __init__(self, path: str | None = None) -> None:
         self.path = path
         self.lock = threading.RLock()
+        self._depth = 0  # nesting level of open transactions (guarded by lock)
         self._db = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
         if path:
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -99,6 +127,41 @@ class Store:
         with self.lock:
             self._db.close()
 
+    @contextmanager
+    def transaction(self, keep: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+        """Hold the lock and run the block atomically.
+
+        The outermost block is a ``BEGIN``/``COMMIT``; a nested one is a ``SAVEPOINT``.
+        When the block raises, its writes are rolled back, unless the exception is one of
+        ``keep`` (an answer the caller renders, after which the writes done so far stay,
+        as on v1); either way the transaction is closed and the exception re-raised.
+
+        Arguments:
+            keep {tuple} -- exception types that still commit what the block wrote
+        """
+        with self.lock:
+            outer = self._depth == 0
+            name = f"sp{self._depth}"
+            self._db.execute("BEGIN" if outer else f"SAVEPOINT {name}")
+            self._depth += 1
+            try:
+                yield
+            except BaseException as exc:
+                self._depth -= 1
+                self._end(outer, name, commit=isinstance(exc, keep))
+                raise
+            self._depth -= 1
+            self._end(outer, name, commit=True)
+
+    def _end(self, outer: bool, name: str, *, commit: bool) -> None:
+        if outer:
+            self._db.execute("COMMIT" if commit else "ROLLBACK")
+        elif commit:
+            self._db.execute(f"RELEASE {name}")
+        else:
+            self._db.execute(f"ROLLBACK TO {name}")
+            self._db.execute(f"RELEASE {name}")
+
     # -- meta ---------------------------------------------------------------------------------
     def meta_get(self, key: str) -> str | None:
         """Read a server-level setting."""
@@ -108,7 +171,7 @@ class Store:
 
     def meta_set(self, key: str, value: str) -> None:
         """Write a server-level setting."""
-        with self.lock:
+        with self.transaction():
             self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     # -- generic documents --------------------------------------------------------------------
@@ -117,11 +180,7 @@ class Store:
         values: list[Any] = [doc["_id"], text if text is not None else dumps(doc)]
         for col in COLUMNS[table]:
             value = hash_key(doc.get("hash")) if col == "hkey" else doc.get(col)
-            if isinstance(value, bool):
-                value = int(value)
-            elif value is not None and not isinstance(value, (str, int, float)):
-                value = dumps(value)
-            values.append(value)
+            values.append(column_value(value))
         return tuple(values)
 
     def _columns(self, table: str) -> str:
@@ -139,31 +198,28 @@ class Store:
     def insert_rows(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert pre-built rows ``(_id, doc_text, *columns)`` in one transaction."""
         marks = ", ".join("?" * (2 + len(COLUMNS[table])))
-        with self.lock:
-            try:
-                self._db.execute("BEGIN")
+        try:
+            with self.transaction():
                 self._db.executemany(
                     f"INSERT INTO {table}({self._columns(table)}) VALUES ({marks})", rows
                 )
-                self._db.execute("COMMIT")
-            except sqlite3.IntegrityError as exc:
-                self._db.execute("ROLLBACK")
-                raise DuplicateKey(str(exc)) from exc
+        except sqlite3.IntegrityError as exc:
+            raise DuplicateKey(str(exc)) from exc
 
     def save(self, table: str, doc: Document) -> None:
         """Replace a stored document (keeps its natural order)."""
         row = self._row(table, doc)
         sets = ", ".join(f"{col}=?" for col in ("doc", *COLUMNS[table]))
-        with self.lock:
-            try:
+        try:
+            with self.transaction():
                 self._db.execute(f"UPDATE {table} SET {sets} WHERE _id=?", (*row[1:], row[0]))
-            except sqlite3.IntegrityError as exc:
-                raise DuplicateKey(str(exc)) from exc
+        except sqlite3.IntegrityError as exc:
+            raise DuplicateKey(str(exc)) from exc
 
     def delete(self, table: str, ids: Sequence[str]) -> int:
         """Delete documents by ``_id``; return how many went."""
         removed = 0
-        with self.lock:
+        with self.transaction():
             for part in chunks(list(ids)):
                 marks = ",".join("?" * len(part))
                 cur = self._db.execute(f"DELETE FROM {table} WHERE _id IN ({marks})", tuple(part))
@@ -180,7 +236,7 @@ class Store:
         """Documents whose indexed ``column`` equals ``value``, in natural order."""
         with self.lock:
             rows = self._db.execute(
-                f"SELECT doc FROM {table} WHERE {column}=? ORDER BY seq", (value,)
+                f"SELECT doc FROM {table} WHERE {column}=? ORDER BY seq", (column_value(value),)
             ).fetchall()
         return [loads(row[0]) for row in rows]
 
@@ -188,7 +244,7 @@ class Store:
         """Documents whose indexed ``column`` is one of ``values``, in natural order."""
         found: list[tuple[int, str]] = []
         with self.lock:
-            for part in chunks(list(dict.fromkeys(values))):
+            for part in chunks(list(dict.fromkeys(column_value(v) for v in values))):
                 marks = ",".join("?" * len(part))
                 found.extend(
                     self._db.execute(

@@ -12,6 +12,8 @@ Every model
 
 from __future__ import annotations
 
+import copy
+import json as _json
 from typing import Any
 
 from pydantic import (
@@ -27,7 +29,28 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticValidationError
 
-__all__ = ["SpeckleModel", "ResourceModel"]
+from speckle._untrusted import preview
+from speckle._untrusted import short_repr as _r
+
+__all__ = ["SpeckleModel", "ResourceModel", "FieldsDict", "PROTECTED_FIELDS"]
+
+#: Fields v1 servers let only a resource's owner (or an admin) send in an update, even unchanged
+#: (the server's ``ProtectedFields``): a model read from the server remembers their values so
+#: an update sends them only when they were changed.
+PROTECTED_FIELDS = ("owner", "email")
+
+
+class FieldsDict(dict):  # type: ignore[type-arg]
+    """The dict of :meth:`SpeckleModel.dict`: a plain dict that also remembers the values the
+    server sent for :data:`PROTECTED_FIELDS` (``as_read``), so that
+    ``client.streams.update(id, stream.dict())`` by a collaborator does not send back an
+    unchanged ``owner`` (which v1 servers refuse from anyone but the owner)."""
+
+    __slots__ = ("as_read",)
+
+    def __init__(self, *args: Any, as_read: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.as_read: dict[str, Any] | None = as_read
 
 _MISSING = object()
 #: field name <-> alias, per model class (computed once)
@@ -48,6 +71,7 @@ class SpeckleModel(BaseModel):
     )
 
     _key_order: tuple[str, ...] | None = PrivateAttr(default=None)
+    _as_read: dict[str, Any] | None = PrivateAttr(default=None)
 
     # -- key order -----------------------------------------------------------------------------
 
@@ -100,8 +124,17 @@ class SpeckleModel(BaseModel):
 
         Keys appear in the order the server (or the caller) gave them, with ``_id`` for ``id``;
         fields that were never set are left out, ``None`` values are kept.
+
+        Raises:
+            SpeckleInputError -- a value cannot be written as JSON (e.g. nested more than about
+                250 levels deep)
         """
-        return self.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
+        try:
+            return self.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
+        except (ValueError, TypeError, RecursionError) as exc:  # pydantic's serialization errors are ValueErrors
+            from speckle.errors import SpeckleInputError
+
+            raise SpeckleInputError(f"this {type(self).__name__} cannot be written as JSON: {exc}") from exc
 
     @classmethod
     def from_data(cls, data: Any) -> Any:
@@ -124,27 +157,108 @@ class SpeckleModel(BaseModel):
         if not isinstance(data, dict):
             from speckle.errors import SpeckleResponseError
 
-            raise SpeckleResponseError(f"expected a JSON object for a {cls.__name__}, got: {str(data)[:200]}")
+            raise SpeckleResponseError(f"expected a JSON object for a {cls.__name__}, got: {preview(data)}")
         try:
-            return cls.model_validate(data)
+            instance = cls.model_validate(data)
         except PydanticValidationError:
             instance = cls.model_construct(**data)
             instance._key_order = tuple(data)
-            return instance
+        return instance.mark_as_read(data)
+
+    def mark_as_read(self, data: Any) -> Any:
+        """Remember the server's values of :data:`PROTECTED_FIELDS` (see :class:`FieldsDict`).
+
+        Arguments:
+            data {dict} -- the document as the server sent it
+
+        Returns:
+            SpeckleModel -- this model
+        """
+        if isinstance(data, dict):
+            self._as_read = {key: copy.deepcopy(data[key]) for key in PROTECTED_FIELDS if key in data}
+        return self
+
+    def protected_as_read(self) -> dict[str, Any] | None:
+        """The values of :data:`PROTECTED_FIELDS` as the server sent them (None: not read from a server)."""
+        return self._as_read
 
     def to_dict(self) -> dict[str, Any]:
         """Like :meth:`to_payload`: a plain dict of every field that is set."""
         return self.to_payload()
 
+    # -- pydantic 1 names, as scripts written for the original client call them -----------------
+
     @classmethod
     def parse_obj(cls, obj: Any) -> Any:
-        """Build a model from a dict (the pydantic v1 name the original client documented)."""
+        """Build a model from a dict (the pydantic 1 name the original client documented).
+
+        Arguments:
+            obj {dict} -- the fields
+
+        Returns:
+            SpeckleModel -- the model
+        """
         return cls.model_validate(obj)
 
+    @classmethod
+    def parse_raw(cls, text: str | bytes) -> Any:
+        """Build a model from a JSON document (pydantic 1 name).
+
+        Arguments:
+            text {str|bytes} -- the JSON text of one object
+
+        Returns:
+            SpeckleModel -- the model
+        """
+        return cls.model_validate_json(text)
+
     def dict(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
-        """A dict of the model's fields by their Python names (pydantic v1 style, kept for old scripts)."""
-        kwargs.setdefault("exclude_unset", False)
-        return self.model_dump(**kwargs)
+        """The model's fields as a dict, by their Python names (``id`` for ``_id``; pydantic 1 name).
+
+        By default only the fields the model holds: what the server sent and what was set
+        since (``exclude_unset=True``), so ``client.comments.update(id, comment.dict())`` sends
+        back exactly what was read plus the changes, and never ``None`` for fields the server
+        did not have. Pass ``exclude_unset=False`` for every declared field.
+
+        Keyword Arguments:
+            kwargs -- ``include``, ``exclude``, ``by_alias``, ``exclude_unset``,
+                ``exclude_defaults``, ``exclude_none`` (as in pydantic)
+
+        Returns:
+            dict -- the fields
+        """
+        kwargs.setdefault("exclude_unset", True)
+        kwargs.setdefault("warnings", False)
+        return FieldsDict(self.model_dump(**kwargs), as_read=self._as_read)
+
+    def json(self, **kwargs: Any) -> str:  # type: ignore[override]
+        """The model as JSON text (pydantic 1 name): the fields of :meth:`dict`.
+
+        Keyword Arguments:
+            kwargs -- the arguments of :meth:`dict`, and ``indent``, ``sort_keys``... for
+                :func:`json.dumps`
+
+        Returns:
+            str -- the JSON text
+        """
+        dump_keys = ("include", "exclude", "by_alias", "exclude_unset", "exclude_defaults", "exclude_none")
+        dump_args = {key: kwargs.pop(key) for key in dump_keys if key in kwargs}
+        return _json.dumps(self.dict(mode="json", **dump_args), **kwargs)
+
+    def copy(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        """A copy of the model (pydantic 1 name); ``deep=True`` copies nested values too.
+
+        Keyword Arguments:
+            update {dict} -- fields to change in the copy (default: {None})
+            deep {bool} -- copy nested values (default: {False})
+
+        Returns:
+            SpeckleModel -- the copy
+        """
+        copied = self.model_copy(update=kwargs.get("update"), deep=bool(kwargs.get("deep", False)))
+        copied._key_order = self._key_order
+        copied._as_read = self._as_read
+        return copied
 
     # -- dict-style access ---------------------------------------------------------------------
 
@@ -204,8 +318,8 @@ class ResourceModel(SpeckleModel):
 
     def __repr__(self) -> str:
         label = self.get("name") or self.get("streamId") or self.get("type")
-        extra = f" {label!r}" if label else ""
-        return f"<{type(self).__name__} id={self.id!r}{extra}>"
+        extra = f" {_r(label)}" if label else ""
+        return f"<{type(self).__name__} id={_r(self.id)}{extra}>"
 
     def __str__(self) -> str:
         return repr(self)

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from speckle._untrusted import short_repr as _r
 from speckle.models.base import ResourceModel
 
 __all__ = [
@@ -110,7 +111,7 @@ class DeniedObject(SpeckleObject):
     value: Any = None
 
     def __repr__(self) -> str:
-        return f"<DeniedObject id={self.id!r} (missing, unreadable or filtered out)>"
+        return f"<DeniedObject id={_r(self.id)} (missing, unreadable or filtered out)>"
 
 
 class Null(SpeckleObject):

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, SerializeAsAny, model_validator
 
+from speckle._untrusted import short_repr as _r
 from speckle.models.base import ResourceModel, SpeckleModel
 from speckle.models.objects import Number, SpeckleObject, parse_object
 
@@ -47,7 +48,7 @@ class User(ResourceModel):
     archived: bool | None = None
 
     def __repr__(self) -> str:
-        return f"<User id={self.id!r} email={self.email!r} role={self.role!r}>"
+        return f"<User id={_r(self.id)} email={_r(self.email)} role={_r(self.role)}>"
 
 
 class LayerColor(SpeckleModel):
@@ -82,7 +83,7 @@ class Layer(SpeckleModel):
     properties: LayerProperties | None = None
 
     def __repr__(self) -> str:
-        return f"<Layer {self.name!r} start={self.startIndex} count={self.objectCount}>"
+        return f"<Layer {_r(self.name)} start={_r(self.startIndex)} count={_r(self.objectCount)}>"
 
 
 class Stream(ResourceModel):
@@ -107,8 +108,9 @@ class Stream(ResourceModel):
     jobNumber: str | None = None
 
     def __repr__(self) -> str:
-        count = "" if self.objects is None else f" objects={len(self.objects)}"
-        return f"<Stream streamId={self.streamId!r} name={self.name!r}{count}>"
+        objects = self.objects
+        count = f" objects={len(objects)}" if isinstance(objects, list) else ""
+        return f"<Stream streamId={_r(self.streamId)} name={_r(self.name)}{count}>"
 
 
 class ApiClient(ResourceModel):
@@ -133,7 +135,7 @@ class ApiClient(ResourceModel):
         return data
 
     def __repr__(self) -> str:
-        return f"<ApiClient id={self.id!r} role={self.role!r} document={self.documentName!r}>"
+        return f"<ApiClient id={_r(self.id)} role={_r(self.role)} document={_r(self.documentName)}>"
 
 
 class CommentTarget(SpeckleModel):
@@ -159,8 +161,7 @@ class Comment(ResourceModel):
     screenshot: Any = None
 
     def __repr__(self) -> str:
-        text = (self.text or "")[:40]
-        return f"<Comment id={self.id!r} text={text!r}>"
+        return f"<Comment id={_r(self.id)} text={_r(self.text or '', 40)}>"
 
 
 class ProjectPermissions(SpeckleModel):
@@ -182,4 +183,4 @@ class Project(ResourceModel):
     jobNumber: str | None = None
 
     def __repr__(self) -> str:
-        return f"<Project id={self.id!r} name={self.name!r}>"
+        return f"<Project id={_r(self.id)} name={_r(self.name)}>"

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import Field
 
+from speckle._untrusted import short_repr as _r
 from speckle.models.base import SpeckleModel
 
 __all__ = ["Scope", "AuthStrategy", "WorkspacesInfo", "ServerInfo", "parse_version", "DEV_VERSION"]
@@ -79,7 +80,9 @@ class ServerInfo(SpeckleModel):
         return super().from_data(data)
 
     def __repr__(self) -> str:
-        return f"<ServerInfo name={self.name!r} version={self.version!r} canonicalUrl={self.canonicalUrl!r}>"
+        return (
+            f"<ServerInfo name={_r(self.name)} version={_r(self.version)} canonicalUrl={_r(self.canonicalUrl)}>"
+        )
 
 
 def parse_version(version: Any, unknown: tuple[int, int, int] = (0, 0, 0)) -> tuple[Any, ...]:

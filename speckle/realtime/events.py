@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+from speckle._untrusted import preview, short_repr, utf8_safe
 
 __all__ = [
     "Event",
@@ -84,7 +86,7 @@ def notice_kind(text: str) -> str:
     return NoticeKind.OTHER
 
 
-@dataclass
+@dataclass(repr=False)
 class Event:
     """Base class of every event; ``raw`` is the frame text (``None`` for connection events)."""
 
@@ -92,8 +94,13 @@ class Event:
     #: ``time.time()`` when the event was made.
     received_at: float = field(default_factory=time.time, repr=False, kw_only=True)
 
+    def __repr__(self) -> str:
+        # bounded whatever the frame held (payloads nested thousands of levels deep, huge strings)
+        shown = ", ".join(f"{f.name}={short_repr(getattr(self, f.name), 100)}" for f in fields(self) if f.repr)
+        return f"{type(self).__name__}({shown})"
 
-@dataclass
+
+@dataclass(repr=False)
 class Broadcast(Event):
     """A ``broadcast`` relayed from another client of a room.
 
@@ -124,7 +131,7 @@ class Broadcast(Event):
         return _event_type(self.args)
 
 
-@dataclass
+@dataclass(repr=False)
 class DirectMessage(Event):
     """A ``message`` addressed to this socket's client id by another client."""
 
@@ -140,14 +147,14 @@ class DirectMessage(Event):
         return _event_type(self.args)
 
 
-@dataclass
+@dataclass(repr=False)
 class RoomJoined(Event):
     """The server's ``{"message": "Room joined.", "roomName": ...}`` reply to a resource join."""
 
     room_name: str = ""
 
 
-@dataclass
+@dataclass(repr=False)
 class ServerNotice(Event):
     """A plain-text server reply (join refusals, heartbeat warnings...); see :class:`NoticeKind`."""
 
@@ -155,7 +162,7 @@ class ServerNotice(Event):
     kind: str = NoticeKind.OTHER
 
 
-@dataclass
+@dataclass(repr=False)
 class ClientIdChanged(Event):
     """The server gave this socket a new id because its client id was already connected."""
 
@@ -164,14 +171,14 @@ class ClientIdChanged(Event):
     message: str = ""
 
 
-@dataclass
+@dataclass(repr=False)
 class UnknownEvent(Event):
     """A frame no other event describes (kept, never fatal); ``data`` is the parsed JSON if any."""
 
     data: Any = None
 
 
-@dataclass
+@dataclass(repr=False)
 class Connected(Event):
     """The socket is open (first connection); ``client_id`` is the id it connected with."""
 
@@ -179,7 +186,7 @@ class Connected(Event):
     url: str = field(default="", repr=False)
 
 
-@dataclass
+@dataclass(repr=False)
 class Disconnected(Event):
     """The connection ended; ``will_reconnect`` tells whether the listener tries again."""
 
@@ -188,7 +195,7 @@ class Disconnected(Event):
     will_reconnect: bool = False
 
 
-@dataclass
+@dataclass(repr=False)
 class Reconnected(Event):
     """The socket is open again after a drop; rooms are joined again.
 
@@ -211,14 +218,28 @@ def _event_type(args: Any) -> str | None:
 def _str_or_none(value: Any) -> str | None:
     if value is None:
         return None
-    return value if isinstance(value, str) else str(value)
+    return utf8_safe(value) if isinstance(value, str) else preview(value, 100)
 
 
-def parse_frame(text: str, client_id: str | None = None) -> Event:
-    """Turn one server text frame into a typed event; never raises.
+def frame_text(frame: Any) -> str:
+    """The text of a frame as websocket-client hands it over: ``str`` for text frames, ``bytes``
+    for binary ones (read as UTF-8, invalid bytes replaced); anything else is shown as a preview."""
+    if isinstance(frame, str):
+        return frame
+    if isinstance(frame, (bytes, bytearray, memoryview)):
+        return bytes(frame).decode("utf-8", "replace")
+    return preview(frame, 1000)
+
+
+def parse_frame(text: str | bytes, client_id: str | None = None) -> Event:
+    """Turn one server frame into a typed event; never raises.
+
+    Text and binary frames are read alike (binary ones as UTF-8); a frame that is not JSON is a
+    :class:`ServerNotice`, JSON that no event describes (nested too deeply, of the wrong shape...)
+    an :class:`UnknownEvent`.
 
     Arguments:
-        text {str} -- the frame text
+        text {str|bytes} -- the frame, as websocket-client's ``on_message`` hands it over
 
     Keyword Arguments:
         client_id {str} -- the socket's current id, recorded as ``old_id`` of a
@@ -229,9 +250,20 @@ def parse_frame(text: str, client_id: str | None = None) -> Event:
         :class:`ClientIdChanged`, :class:`ServerNotice` or :class:`UnknownEvent`
     """
     try:
+        text = frame_text(text)
+    except Exception:  # a frame object whose repr fails: nothing to read
+        text = ""
+    try:
+        return _parse(text, client_id)
+    except Exception:  # the promise: junk never escapes as an exception
+        return UnknownEvent(data=None, raw=text)
+
+
+def _parse(text: str, client_id: str | None) -> Event:
+    try:
         data = json.loads(text)
     except (ValueError, RecursionError):
-        return ServerNotice(text=text, kind=notice_kind(text), raw=text)
+        return ServerNotice(text=utf8_safe(text), kind=notice_kind(text), raw=text)
     if not isinstance(data, dict):
         if isinstance(data, (int, float)) and not isinstance(data, bool):
             # a number-looking text reply is still a text reply
@@ -261,7 +293,7 @@ def parse_frame(text: str, client_id: str | None = None) -> Event:
         message = data.get("message")
         new_id = data.get("newId")
         if isinstance(new_id, str) and new_id:
-            return ClientIdChanged(old_id=client_id, new_id=new_id, message=str(message or ""), raw=text)
+            return ClientIdChanged(old_id=client_id, new_id=new_id, message=_str_or_none(message) or "", raw=text)
         if message == "Room joined." and isinstance(data.get("roomName"), str):
             return RoomJoined(room_name=data["roomName"], raw=text)
     return UnknownEvent(data=data, raw=text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from speckle._untrusted import preview
 from speckle.base.resource import (
     CommentsMixin,
     DeleteMixin,
@@ -12,8 +13,9 @@ from speckle.base.resource import (
     UpdateMixin,
     as_payload,
     check_id,
+    placeholder_ids,
 )
-from speckle.errors import SpeckleInputError
+from speckle.errors import SpeckleInputError, SpeckleResponseError
 from speckle.models.objects import Placeholder, SpeckleObject, parse_object
 from speckle.query import Query, encode_query
 from speckle.transfer.batching import Progress, TransferOptions, fetch_objects, post_objects
@@ -39,7 +41,8 @@ class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
     def _one(self, payload: Any, model: Any = None) -> Any:
         if model is not None:
             return super()._one(payload, model)
-        return parse_object(self._field(payload, "resource"))
+        data = self._field(payload, "resource")
+        return parse_object(data).mark_as_read(data)
 
     def list(self, query: Query | None = None) -> list[SpeckleObject]:
         """List all Speckle objects
@@ -54,12 +57,22 @@ class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
             list -- A list of Speckle object data class instances
         """
         streams = self._field(self._request("GET", "/streams", query={"fields": "streamId"}), "resources")
+        if not isinstance(streams, list):
+            raise SpeckleResponseError(f"the server's stream list is not a list: {preview(streams)}")
         seen: set[str] = set()
         out: list[SpeckleObject] = []
         for stream in streams:
-            path = f"/streams/{check_id(stream.get('streamId'), 'stream id')}/objects"
-            for item in self._field(self._request("GET", path, query=query), "resources"):
+            stream_id = stream.get("streamId") if isinstance(stream, Mapping) else None
+            if not isinstance(stream_id, str) or not stream_id:
+                raise SpeckleResponseError(f"the server listed a stream without a streamId: {preview(stream)}")
+            path = f"/streams/{_server_id(stream_id)}/objects"
+            items = self._field(self._request("GET", path, query=query), "resources")
+            if not isinstance(items, list):
+                raise SpeckleResponseError(f"the objects of stream {stream_id!r} are not a list: {preview(items)}")
+            for item in items:
                 key = item.get("_id") if isinstance(item, Mapping) else None
+                if not isinstance(key, (str, int, float, bool, type(None))):
+                    key = None  # an unhashable id: kept, not de-duplicated
                 if key is None or key not in seen:
                     if key is not None:
                         seen.add(key)
@@ -104,9 +117,10 @@ class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
         saved = post_objects(
             self.session, encoded, options=self.transfer_options, progress=progress, path=self.path
         )
+        ids = placeholder_ids(saved, expected=len(payload), method="POST", url=self.path)
         if raw:
-            return [{"type": "Placeholder", "_id": item.get("_id")} for item in saved]
-        return [Placeholder.model_validate(item) for item in saved]
+            return [{"type": "Placeholder", "_id": _id} for _id in ids]
+        return [Placeholder.model_validate({"type": "Placeholder", "_id": _id}) for _id in ids]
 
     def get(self, id: str, query: Query | None = None) -> SpeckleObject:  # type: ignore[override]
         """Get a specific Speckle object from the SpeckleServer
@@ -223,4 +237,13 @@ class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
         if not isinstance(payload, list) or not all(isinstance(c, Mapping) and c.get("_id") for c in payload):
             raise SpeckleInputError("changes must be a list of dicts that each carry an '_id'")
         answer = self._request("POST", f"{self.path}/derive", json_body=payload)
-        return [Placeholder.model_validate(item) for item in self._field(answer, "resources")]
+        ids = placeholder_ids(self._field(answer, "resources"), method="POST", url=f"{self.path}/derive")
+        return [Placeholder.model_validate({"type": "Placeholder", "_id": _id}) for _id in ids]
+
+
+def _server_id(value: str) -> str:
+    """A path segment for an id the server gave (a :class:`SpeckleResponseError` if unusable)."""
+    try:
+        return check_id(value, "id")
+    except SpeckleInputError as exc:
+        raise SpeckleResponseError(f"the server gave an id that cannot be used: {preview(value)}") from exc

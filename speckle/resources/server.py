@@ -18,6 +18,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from speckle._untrusted import preview
 from speckle.base.resource import ResourceBase
 from speckle.errors import (
     SpeckleAPIError,
@@ -270,7 +271,7 @@ class Resource(ResourceBase):
         """
         payload = self._request("GET", "")
         if not isinstance(payload, dict):
-            raise SpeckleResponseError(f"the server description is not a JSON object: {str(payload)[:200]}")
+            raise SpeckleResponseError(f"the server description is not a JSON object: {preview(payload)}")
         return payload
 
     def plugins(self) -> list[dict[str, Any]]:
@@ -281,7 +282,7 @@ class Resource(ResourceBase):
         """
         payload = self.session.request("GET", "/api/plugins", root=True)
         if not isinstance(payload, list):
-            raise SpeckleResponseError(f"the plugin list is not a JSON array: {str(payload)[:200]}")
+            raise SpeckleResponseError(f"the plugin list is not a JSON array: {preview(payload)}")
         return payload
 
     # -- both generations -------------------------------------------------------------------------
@@ -346,7 +347,7 @@ class Resource(ResourceBase):
             return [_plugin_as_app(plugin) for plugin in self.plugins()]
         apps = self._field(self._graphql(APPS_QUERY), "apps", "POST", "/graphql") or []
         if not isinstance(apps, list):
-            raise SpeckleResponseError(f"the server's apps are not a list: {str(apps)[:200]}")
+            raise SpeckleResponseError(f"the server's apps are not a list: {preview(apps)}")
         return [
             {**{k: app.get(k) for k in _APP_KEYS}, **app, "author": _author(app.get("author"))}
             for app in apps
@@ -413,7 +414,7 @@ class Resource(ResourceBase):
             self._graphql(TOKEN_REVOKE_MUTATION, {"token": token.strip()}, mutation=True), "apiTokenRevoke"
         )
         if not isinstance(revoked, bool):
-            raise SpeckleResponseError(f"the server's apiTokenRevoke answer is not a boolean: {revoked!r}")
+            raise SpeckleResponseError(f"the server's apiTokenRevoke answer is not a boolean: {preview(revoked)}")
         return revoked
 
     def __repr__(self) -> str:

@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from speckle.base.resource import CommentsMixin, CRUDMixin, as_payload, check_id
-from speckle.errors import SpeckleInputError
+from speckle._untrusted import preview
+from speckle.base.resource import (
+    CommentsMixin,
+    CRUDMixin,
+    as_payload,
+    check_id,
+    placeholder_ids,
+    update_payload,
+)
+from speckle.errors import SpeckleInputError, SpeckleResponseError
 from speckle.models.objects import SpeckleObject, parse_object
 from speckle.models.resources import ApiClient, Stream
 from speckle.models.results import StreamDelta, StreamDiff
@@ -22,13 +30,19 @@ def _is_placeholder(item: Any) -> bool:
 
 
 def objects_payload(objects: Any) -> list[Any]:
-    """The ``objects`` list to send: models converted, bare id strings turned into placeholders."""
+    """The ``objects`` list to send: models converted, bare id strings turned into placeholders.
+
+    A placeholder written with ``id`` (what ``stream.dict()`` gives) is sent with ``_id``,
+    the key servers read.
+    """
     if not isinstance(objects, (list, tuple)):
         raise SpeckleInputError(f"a stream's objects must be a list, got {type(objects).__name__}")
     out: list[Any] = []
     for item in objects:
         if isinstance(item, str):
             out.append({"type": "Placeholder", "_id": item})
+        elif _is_placeholder(item) and "_id" not in item and isinstance(item.get("id"), str):
+            out.append({("_id" if key == "id" else key): value for key, value in item.items()})
         elif isinstance(item, (Mapping, SpeckleObject)):
             out.append(as_payload(item, "object"))
         else:
@@ -105,7 +119,7 @@ class Resource(CRUDMixin, CommentsMixin):
         Returns:
             dict -- a confirmation payload with the updated keys
         """
-        payload = as_payload(data)
+        payload = update_payload(data)
         if not isinstance(payload, Mapping):
             raise SpeckleInputError("data must be a dict of stream fields to update")
         if "streamId" in payload and payload["streamId"] != id:
@@ -133,9 +147,10 @@ class Resource(CRUDMixin, CommentsMixin):
             self._request("POST", "/objects", json_body=[objects[i] for i in indexes], retry=True),
             "resources",
         )
+        ids = placeholder_ids(saved, expected=len(indexes), method="POST", url="/objects")
         out = [dict(o) if _is_placeholder(o) else o for o in objects]
-        for i, placeholder in zip(indexes, saved, strict=True):
-            out[i] = {"type": "Placeholder", "_id": placeholder["_id"]}
+        for i, _id in zip(indexes, ids, strict=True):
+            out[i] = {"type": "Placeholder", "_id": _id}
         return out
 
     def delete(self, id: str) -> dict[str, Any]:
@@ -242,7 +257,10 @@ class Resource(CRUDMixin, CommentsMixin):
             list -- A list of Speckle objects
         """
         payload = self._request("GET", self._item_path(id, "/objects"), query=query)
-        return [parse_object(item) for item in self._field(payload, "resources")]
+        items = self._field(payload, "resources")
+        if not isinstance(items, list):
+            raise SpeckleResponseError(f"the stream's objects are not a list: {preview(items)}")
+        return [parse_object(item) for item in items]
 
     def list_clients(self, id: str, query: Query | None = None) -> list[ApiClient]:
         """Return the list of api clients connected to the stream

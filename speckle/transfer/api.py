@@ -26,7 +26,8 @@ import ormsgpack
 import requests
 import xxhash
 
-from speckle.base.resource import as_payload, check_id
+from speckle._untrusted import preview
+from speckle.base.resource import as_payload, check_id, placeholder_ids
 from speckle.errors import PayloadTooLargeError, SpeckleError, SpeckleInputError, SpeckleResponseError
 from speckle.models.objects import DENIED_OBJECT_TEXT, DeniedObject, SpeckleObject, parse_object
 from speckle.models.resources import Stream
@@ -309,7 +310,7 @@ def _recorder(
         if len(ids) != end - start or not all(type(i) is str for i in ids):
             bad = next((a for a in results[start:end] if not isinstance(a, Mapping) or type(a.get("_id")) is not str),
                        None)
-            raise SpeckleResponseError(f"the server gave an object no id: {bad!r}")
+            raise SpeckleResponseError(f"the server gave an object no id: {preview(bad)}")
         if cache is not None:
             cache.record(scope, zip(keys[start:end], ids, strict=True), defer=True)
 
@@ -532,14 +533,8 @@ def _receive(
         resource = answer.get("resource") if isinstance(answer, dict) else None
         if not isinstance(resource, dict):
             raise SpeckleResponseError("the server's answer holds no stream", method="GET", url=path)
-        entries = resource.pop("objects", None) or []
-        try:
-            ids: list[str] = [entry["_id"] for entry in entries]
-        except (TypeError, KeyError):
-            ids = []
-        if len(ids) != len(entries) or not all(type(i) is str for i in ids):
-            bad = next(e for e in entries if not isinstance(e, dict) or type(e.get("_id")) is not str)
-            raise SpeckleResponseError(f"the stream lists an object without an id: {bad!r}")
+        entries = resource.pop("objects", None)
+        ids = [] if entries is None else placeholder_ids(entries, "stream objects", method="GET", url=path)
         del entries, answer
         if server_time is not None and _settled(resource.get("updatedAt"), server_time):
             state = (resource["updatedAt"], resource, ids)

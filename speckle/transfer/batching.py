@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadP
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from speckle.base.resource import placeholder_ids
 from speckle.errors import PayloadTooLargeError, SpeckleInputError, SpeckleResponseError
 from speckle.transfer.encoding import encode_object, join_array
 
@@ -236,6 +237,7 @@ class Uploader:
             raise SpeckleResponseError(
                 f"the server answered {got} placeholders for {end - start} objects", method="POST", url=self.path
             )
+        placeholder_ids(resources, method="POST", url=self.path)  # each a dict with a usable _id
         self.results[start:end] = resources
         self.encoded[start:end] = [b""] * (end - start)
         if self.on_saved is not None:

@@ -103,6 +103,8 @@ def encode_object(obj: Any, *, sort_keys: bool = False) -> bytes:
         )
     except (TypeError, ValueError) as exc:
         raise SpeckleInputError(f"cannot send this data as JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise SpeckleInputError("cannot send this data as JSON: it is nested too deeply") from exc
     return text.encode("utf-8")
 
 

@@ -34,10 +34,12 @@ def test_store_lives_in_the_config_folder_owner_only(config_home: Path) -> None:
 
 def test_xdg_config_home_is_respected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SPECKLE_CONFIG_DIR")
+    monkeypatch.delenv("APPDATA", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-home"))
     store = AccountStore()
     store.add("speckle.example.com", "me@example.com", TOKEN_A)
-    assert store.path == tmp_path / "xdg-home" / "speckle" / STORE_FILENAME
+    # the v1 connectors' and the original SpeckleCache's file
+    assert store.path == tmp_path / "xdg-home" / "SpeckleSettings" / STORE_FILENAME
     assert store.path.exists()
 
 
@@ -93,6 +95,10 @@ def test_normalize_server() -> None:
     assert normalize_server("Speckle.Example.com") == "https://speckle.example.com"
     assert normalize_server("http://127.0.0.1:3000/api") == "http://127.0.0.1:3000"
     assert normalize_server("https://host/speckle/api/v1") == "https://host/speckle"
+    # the original SpeckleCache saved bare host:port: on this machine that means http
+    assert normalize_server("127.0.0.1:3000/") == "http://127.0.0.1:3000"
+    assert normalize_server("localhost:3000/api/v1") == "http://localhost:3000"
+    assert normalize_server("https://localhost:3000") == "https://localhost:3000"
 
 
 def test_resolve_account_prefers_the_default_on_a_server(tmp_path: Path) -> None:

@@ -38,8 +38,9 @@ def test_login_saves_the_token_never_the_password(cli: Cli, speckle_server: Any,
                  stdin=PASSWORD + "\n")
     assert result.code == 0, result.err
     saved = result.json()
-    assert saved == {"server": speckle_server.url, "email": email, "name": "Pat", "default": True}
-    raw = (config_home / "accounts.db").read_bytes()
+    assert saved == {"server": speckle_server.url, "email": email, "name": "Pat", "default": True,
+                     "server_name": SpeckleApiClient(speckle_server.url).server.info()["serverName"]}
+    raw = (config_home / "SpeckleCache.db").read_bytes()
     assert PASSWORD.encode() not in raw
     assert b"JWT " in raw and email.encode() in raw
     whoami = cli("whoami", "--json")

@@ -54,9 +54,8 @@ def update_client(call: Call) -> Document:
     """Merge body fields into a client (write on its stream)."""
     body = call.body_dict()
     client = _client_with_access(call, "write", list(body))
-    for key, value in body.items():
-        if key in models.CLIENT_FIELDS:
-            client[key] = value
+    models.check_version(client, body)
+    models.apply("clients", client, body)
     call.store.save("clients", models.touch(client))
     return {"success": True, "message": "Client updated following fields: " + ",".join(body)}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import models
+from .. import models, schema
 from ..errors import Family, ServerCrash, SpeckleError, Style, type_error
 from ..permissions import Kind, check
 from .base import Auth, Call, Document, get_by_id, get_stream, require, route
@@ -80,7 +80,7 @@ def list_comments(call: Call) -> Document:
     query = call.query(models.SCHEMAS["comments"])
     found = query.apply(
         call.store.all("comments"),
-        scope=lambda c: c.get("owner") == uid or uid in (c.get("assignedTo") or []),
+        scope=lambda c: c.get("owner") == uid or uid in schema.clean_ids(c.get("assignedTo")),
     )
     return {"success": True, "resources": [models.minimize(c) for c in found]}
 
@@ -89,7 +89,7 @@ def list_comments(call: Call) -> Document:
 def assigned_comments(call: Call) -> Document:
     """Comments assigned to the caller."""
     uid = call.uid
-    found = [c for c in call.store.all("comments") if uid in (c.get("assignedTo") or [])]
+    found = [c for c in call.store.all("comments") if uid in schema.clean_ids(c.get("assignedTo"))]
     return {"success": True, "resources": [models.minimize(c) for c in found]}
 
 
@@ -107,9 +107,8 @@ def update_comment(call: Call) -> Document:
     comment = _comment(call)
     body = call.body_dict()
     check(call.user, "write", comment, "comment", body.keys())
-    for key, value in body.items():
-        if key in models.COMMENT_FIELDS:
-            comment[key] = value
+    models.check_version(comment, body)
+    models.apply("comments", comment, body)
     call.store.save("comments", models.touch(comment))
     return {"success": True, "message": "Comment edited", "fields": list(body)}
 

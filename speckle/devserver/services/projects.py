@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import ids, models
 from ..errors import Family, Style, cast_error, type_error
-from ..permissions import check
+from ..permissions import check, is_member
 from .base import Auth, Call, Document, get_by_id, get_stream, require, route
 
 B = {"family": Family.B, "style": Style.MESSAGE}
@@ -95,8 +95,7 @@ def _list(call: Call, *, scoped: bool) -> Document:
     uid = call.uid
 
     def mine(project: Document) -> bool:
-        return project.get("owner") == uid or uid in (project.get("canRead") or []) \
-            or uid in (project.get("canWrite") or [])
+        return is_member(uid, project)
 
     found = call.query(SCHEMA).apply(call.store.all("projects"), scope=mine if scoped else None)
     return {"success": True, "resources": [models.minimize(p) for p in found]}
@@ -127,9 +126,8 @@ def update_project(call: Call) -> Document:
     """Set body keys (no protected fields, no propagation)."""
     project = _writable_project(call)
     body = call.body_dict()
-    for key, value in body.items():
-        if key not in ("_id", "__v"):
-            project[key] = value
+    models.check_version(project, body)
+    models.apply("projects", project, body)
     _save_project(call, project)
     return {"success": True, "message": f"Patched {','.join(body)} for {project['_id']}."}
 

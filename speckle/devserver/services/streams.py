@@ -6,10 +6,10 @@ import copy
 import uuid
 from typing import Any
 
-from .. import ids, models
+from .. import ids, models, schema
 from ..errors import Family, HttpError, ServerCrash, SpeckleError, Style, type_error
 from ..jsonutil import dumps
-from ..permissions import check
+from ..permissions import check, is_member
 from ..querylang import prepare_projection, project
 from .base import Auth, Call, Document, RawJson, Reply, get_stream, get_users, require, route
 from .objects import bulk_save
@@ -80,8 +80,7 @@ def _list_streams(call: Call, *, scoped: bool) -> list[Document]:
     uid = call.uid
 
     def mine(stream: Document) -> bool:
-        return stream.get("owner") == uid or uid in (stream.get("canRead") or []) \
-            or uid in (stream.get("canWrite") or [])
+        return is_member(uid, stream)
 
     streams = query.apply(call.store.all("streams"), scope=mine if scoped else None)
     if populate:
@@ -127,21 +126,24 @@ def update_stream(call: Call) -> Document:
     check(call.user, "write", stream, "stream", body.keys())
     if "streamId" in body and next(iter(body)) != "streamId":
         del body["streamId"]
+    saved_objects = False
     if "objects" in body:
         entries = body["objects"]
         if not isinstance(entries, list):
             raise ServerCrash("objects.filter is not a function", "TypeError")
-        if all(models.is_placeholder(e) for e in entries):
-            body["objects"] = [e.get("_id") for e in entries]
-        else:
-            full = [e for e in entries if not models.is_placeholder(e)]
+        full = [e for e in entries if not models.is_placeholder(e)]
+        if full:
             body["objects"] = _object_ids(bulk_save(call, full))
+            saved_objects = True
+    models.check_version(stream, body)
+    # v1 re-assigns canRead/canWrite (nulls filtered out) after setting the body, which
+    # drops their cast failures: the old lists stay; `objects` is re-assigned likewise
+    # when objects were saved
+    models.apply("streams", stream, body, ignore=("canRead", "canWrite"),
+                 skip=("objects",) if saved_objects else ())
     for key in ("canRead", "canWrite"):
-        if isinstance(body.get(key), list):
-            body[key] = [u for u in body[key] if u is not None]
-    for key, value in body.items():
-        if key not in ("_id", "__v"):
-            stream[key] = value
+        stream[key] = [u for u in schema.clean_ids(stream.get(key))] \
+            if isinstance(stream.get(key), list) else stream.get(key)
     call.store.save("streams", models.touch(stream))
     return {"success": True, "message": "Patched stream fields: " + ",".join(body.keys())}
 

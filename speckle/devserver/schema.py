@@ -1,0 +1,354 @@
+"""Mongoose schemas of the v1 models and the casting ``doc.set(body)`` performs (§6).
+
+Each model is declared once, as in the original ``models/*.js``: a field is a
+:class:`Scalar` (``String``, ``Boolean``, ``ObjectId``, ``Mixed``), an
+:class:`ArrayOf` one of those (``[String]``, ``[ObjectId]``, ``Array`` = ``[Mixed]``),
+a :class:`Nested` path (``resource: {resourceType, resourceId}``) or an array of
+nested documents (``otherResources``). :func:`cast_body` applies a request body
+the way mongoose 5 does:
+
+* a value is cast to its field type (``5`` -> ``"5"`` for a ``String``; ``"yes"`` ->
+  ``True`` for a ``Boolean``; a single id -> ``[id]`` for ``[ObjectId]``; an object
+  ``{"_id": id}`` -> ``id`` for an ``ObjectId``);
+* a value that cannot be cast is not set and is reported; the caller raises the
+  mongoose ``ValidationError`` (:func:`validation_failure`) listing every failure,
+  in body order, with the ``Cast to <Kind> failed for value "<inspect>" at path "<p>"``
+  wording of v1;
+* undeclared keys are kept as sent on open models (``strict: false``) and dropped on
+  closed ones.
+
+Casting is linear in the size of the body and never recurses deeper than the
+schema (values are inspected with a bounded depth).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import SpeckleError
+from .jsinspect import cast_value_text, js_string
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """A single-valued path; ``kind`` is the mongoose type (``String``, ``Boolean``, ``ObjectID``, ``Mixed``)."""
+
+    kind: str
+    lowercase: bool = False
+
+
+@dataclass(frozen=True)
+class ArrayOf:
+    """An array path whose items are cast to ``item`` (a single value becomes ``[value]``)."""
+
+    item: Scalar | Nested
+
+
+@dataclass(frozen=True)
+class Nested:
+    """A nested path (a plain sub-object in the schema, not a separate document)."""
+
+    fields: Mapping[str, Field]
+
+
+Field = Scalar | ArrayOf | Nested
+
+STRING = Scalar("String")
+LOWER_STRING = Scalar("String", lowercase=True)
+BOOLEAN = Scalar("Boolean")
+OBJECT_ID = Scalar("ObjectID")
+MIXED = Scalar("Mixed")
+IDS = ArrayOf(OBJECT_ID)
+STRINGS = ArrayOf(STRING)
+ARRAY = ArrayOf(MIXED)
+
+
+@dataclass(frozen=True)
+class Model:
+    """One mongoose model: its name, whether unknown keys are kept, its paths."""
+
+    name: str
+    strict: bool
+    fields: Mapping[str, Field] = field(default_factory=dict)
+
+
+_ACL: dict[str, Field] = {
+    "owner": OBJECT_ID, "private": BOOLEAN, "canRead": IDS, "canWrite": IDS,
+    "anonymousComments": BOOLEAN, "comments": IDS,
+}
+_RESOURCE = Nested({"resourceType": STRING, "resourceId": STRING})
+
+#: The schemas of ``SpeckleServer/models/*.js`` (v1.6), by collection.
+MODELS: dict[str, Model] = {
+    "users": Model("User", True, {
+        "name": STRING, "surname": STRING, "email": LOWER_STRING, "password": STRING,
+        "company": STRING, "apitoken": STRING, "logins": ARRAY, "avatar": STRING, "role": STRING,
+        "private": BOOLEAN, "verified": BOOLEAN, "archived": BOOLEAN, "providerProfiles": MIXED,
+    }),
+    "clients": Model("UserAppClient", True, {
+        **_ACL, "role": STRING, "documentName": STRING, "documentGuid": STRING,
+        "documentType": STRING, "documentLocation": STRING, "streamId": STRING, "online": BOOLEAN,
+    }),
+    "streams": Model("DataStream", False, {
+        "streamId": STRING, **_ACL, "name": STRING, "description": STRING, "commitMessage": STRING,
+        "tags": STRINGS, "baseProperties": MIXED, "globalMeasures": MIXED,
+        "isComputedResult": BOOLEAN, "objects": IDS, "layers": ARRAY, "viewerLayers": ARRAY,
+        "parent": STRING, "children": ARRAY, "ancestors": ARRAY, "deleted": BOOLEAN,
+        "onlineEditable": BOOLEAN, "jobNumber": STRING,
+    }),
+    "objects": Model("SpeckleObject", False, {
+        **_ACL, "type": STRING, "name": STRING, "geometryHash": STRING, "hash": STRING,
+        "applicationId": STRING, "properties": MIXED, "deleted": BOOLEAN, "partOf": ARRAY,
+        "parent": OBJECT_ID, "children": IDS, "ancestors": IDS,
+    }),
+    "comments": Model("Comment", True, {
+        "owner": OBJECT_ID, "comments": IDS, "text": STRING, "flagged": BOOLEAN,
+        "resource": _RESOURCE, "otherResources": ArrayOf(_RESOURCE), "closed": BOOLEAN,
+        "assignedTo": IDS, "labels": STRINGS, "priority": STRING, "status": STRING,
+        "view": MIXED, "screenshot": STRING,
+    }),
+    "projects": Model("Project", False, {
+        **_ACL, "name": STRING, "description": STRING, "tags": STRINGS, "streams": STRINGS,
+        "permissions": Nested({"canRead": IDS, "canWrite": IDS}), "deleted": BOOLEAN,
+        "jobNumber": STRING,
+    }),
+}
+
+_TRUE = ("true", "1", "yes")
+_FALSE = ("false", "0", "no")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+class CastFailure(Exception):
+    """A value cannot be cast to its path's type."""
+
+
+@dataclass
+class PathError:
+    """One failed path of a ``ValidationError``: where, what, and mongoose's message."""
+
+    path: str
+    kind: str
+    value: Any
+    message: str
+
+    def as_json(self) -> Document:
+        """The ``CastError`` object as ``JSON.stringify`` shows it inside ``errors``."""
+        return {"stringValue": cast_value_text(self.value), "kind": self.kind, "value": self.value,
+                "path": self.path, "reason": {}, "message": self.message, "name": "CastError"}
+
+
+def _cast_error(kind: str, value: Any, path: str, label: str | None = None) -> PathError:
+    label = label or path
+    text = f'Cast to {kind} failed for value {cast_value_text(value)} at path "{label}"'
+    return PathError(path, kind, value, text)
+
+
+def object_id(value: Any) -> str | None:
+    """mongoose ``ObjectId`` cast: 24 hex digits, 12 one-byte characters, or ``{_id}`` of those."""
+    if value is None:
+        return None
+    if isinstance(value, dict) and value.get("_id") not in (None, "", 0, False):
+        value = value["_id"]
+    if isinstance(value, dict):
+        raise CastFailure
+    text = js_string(value)
+    if len(text) == 24 and all(c in _HEX for c in text):
+        return text.lower()
+    if len(text) == 12 and all(ord(c) < 256 for c in text):
+        return "".join(f"{ord(c):02x}" for c in text)
+    raise CastFailure
+
+
+def _scalar(spec: Scalar, value: Any) -> Any:
+    """Cast one value (``None`` stays ``None``)."""
+    if value is None or spec.kind == "Mixed":
+        return value
+    if spec.kind == "String":
+        if isinstance(value, dict):
+            inner = value.get("_id")
+            if isinstance(inner, str) and inner:
+                return inner
+            raise CastFailure
+        if isinstance(value, list):
+            raise CastFailure
+        text = js_string(value)
+        return text.lower() if spec.lowercase else text
+    if spec.kind == "Boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return value == 1
+        if isinstance(value, str) and value in _TRUE + _FALSE:
+            return value in _TRUE
+        raise CastFailure
+    return object_id(value)
+
+
+def _nested(
+    spec: Nested, value: Mapping[str, Any], prefix: str, base: Mapping[str, Any] | None,
+    errors: list[PathError],
+) -> Document:
+    """Cast a sub-object key by key, merged over ``base`` (unknown keys dropped)."""
+    out: Document = dict(base) if isinstance(base, Mapping) else {}
+    for key, item in value.items():
+        sub = spec.fields.get(key)
+        if sub is None:
+            continue
+        ok, cast = _field(sub, item, f"{prefix}.{key}", out.get(key), errors)
+        if ok:
+            out[key] = cast
+    return out
+
+
+def _array(spec: ArrayOf, value: Any, path: str, errors: list[PathError]) -> tuple[bool, Any]:
+    if value is None:
+        return True, None
+    items = value if isinstance(value, list) else [value]
+    out: list[Any] = []
+    item_spec = spec.item
+    for index, item in enumerate(items):
+        if isinstance(item_spec, Nested):
+            if item is None:
+                out.append(None)
+                continue
+            if not isinstance(item, dict):
+                errors.append(_cast_error("Array", value, path))
+                return False, None
+            inner: list[PathError] = []
+            cast = _nested(item_spec, item, "", None, inner)
+            if inner:
+                for error in inner:
+                    leaf = error.path.lstrip(".")
+                    errors.append(_cast_error(error.kind, error.value, f"{path}.{index}.{leaf}", leaf))
+                return False, None
+            out.append(cast)
+            continue
+        try:
+            out.append(_scalar(item_spec, item))
+        except CastFailure:
+            errors.append(_cast_error("Array", value, path))
+            return False, None
+    return True, out
+
+
+def _field(spec: Field, value: Any, path: str, current: Any, errors: list[PathError]) -> tuple[bool, Any]:
+    """Cast ``value`` for ``spec``; ``(False, None)`` when it failed (reported in ``errors``)."""
+    if isinstance(spec, Scalar):
+        try:
+            return True, _scalar(spec, value)
+        except CastFailure:
+            errors.append(_cast_error(spec.kind, value, path))
+            return False, None
+    if isinstance(spec, ArrayOf):
+        return _array(spec, value, path, errors)
+    if isinstance(value, dict):
+        return True, _nested(spec, value, path, current, errors)
+    return False, _NOT_OBJECT
+
+
+_NOT_OBJECT = object()
+
+
+def cast_body(
+    collection: str, body: Mapping[str, Any], current: Mapping[str, Any] | None = None,
+    *, skip: tuple[str, ...] = (),
+) -> tuple[Document, list[PathError]]:
+    """The fields ``doc.set(body)`` would set on a ``collection`` document, and the failures.
+
+    Arguments:
+        collection {str} -- the collection whose mongoose model applies
+        body {Mapping} -- the client-supplied fields
+        current {Mapping} -- the stored document (nested paths merge into it), if any
+        skip {tuple} -- keys the caller handles itself (passed through uncast)
+
+    Returns:
+        tuple -- ``(fields to set, cast failures in body order)``
+    """
+    model = MODELS[collection]
+    out: Document = {}
+    errors: list[PathError] = []
+    for key, value in body.items():
+        spec = model.fields.get(key)
+        if key in skip or spec is None:
+            if key in skip or not model.strict:
+                out[key] = value
+            continue
+        ok, cast = _field(spec, value, key, (current or {}).get(key), errors)
+        if cast is _NOT_OBJECT:
+            # a nested path given a non-object: ignored by strict models, refused by open ones
+            if not model.strict and value not in (None, 0, "", False):
+                errors.append(_cast_error("Object", value, key))
+            elif not model.strict:
+                out[key] = value
+            continue
+        if ok:
+            out[key] = cast
+    return out, errors
+
+
+def validation_failure(collection: str, errors: list[PathError]) -> SpeckleError:
+    """The mongoose ``ValidationError`` listing ``errors`` (``toString``: ``ValidationError: p: m, …``)."""
+    model = MODELS[collection].name
+    detail = ", ".join(f"{e.path}: {e.message}" for e in errors)
+    obj = {
+        "errors": {e.path: e.as_json() for e in errors},
+        "_message": f"{model} validation failed",
+        "message": f"{model} validation failed: {detail}",
+        "name": "ValidationError",
+    }
+    return SpeckleError(obj["message"], "ValidationError", obj, to_string=f"ValidationError: {detail}")
+
+
+def cast_or_raise(
+    collection: str, body: Mapping[str, Any], current: Mapping[str, Any] | None = None,
+    *, skip: tuple[str, ...] = (),
+) -> Document:
+    """:func:`cast_body`, raising the ``ValidationError`` when any path failed."""
+    out, errors = cast_body(collection, body, current, skip=skip)
+    if errors:
+        raise validation_failure(collection, errors)
+    return out
+
+
+def clean_ids(value: Any) -> list[str]:
+    """The user ids of a stored ``canRead``/``canWrite``-like value (anything else: none).
+
+    Data written before casting existed may hold a string or other junk; a string must
+    never be searched as a substring (``"" in "abc"`` would let anonymous callers in).
+    """
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, str) and item]
+
+
+def cast_in_place(collection: str, entry: Document) -> bool:
+    """Cast the declared fields of a new document in place; ``True`` when a value changed.
+
+    The fast path of bulk saves: only the keys the schema declares are looked at, and a
+    value that already has its type (a ``str`` for a ``String``) is left alone. Raises
+    the ``ValidationError`` (failures in body order) when a field cannot be cast.
+    """
+    declared = MODELS[collection].fields
+    changed = False
+    failed = False
+    for key in entry.keys() & declared.keys():
+        spec = declared[key]
+        value = entry[key]
+        if spec is STRING and (value is None or type(value) is str):
+            continue
+        errors: list[PathError] = []
+        ok, cast = _field(spec, value, key, None, errors)
+        if errors or cast is _NOT_OBJECT:
+            failed = True
+            continue
+        if (ok and cast != value) or type(cast) is not type(value):
+            entry[key] = cast
+            changed = True
+    if failed:
+        raise validation_failure(collection, cast_body(collection, entry)[1])
+    return changed
