@@ -23,7 +23,17 @@ Python memory, for:
   de-duplication does not make it cheaper); for receive, the stream read and every answer's
   JSON decoded;
 * ``resend``   -- (d) ``client.send`` of the unchanged model again (and, for information, of
-  the model with 1% of its objects changed).
+  the model with 1% of its objects changed);
+* ``limit``    -- the CPU any v1 client must spend, measured in the same run on the same data:
+  for send, ``orjson.dumps`` of every object plus one MD5 per object; for receive, ``orjson.loads``
+  of every answer (the stream and each ``getbulk`` body). ``client.send`` and
+  ``client.receive(raw=True)`` are reported against it (client CPU / limit CPU);
+* ``memory``   -- peak Python memory (:mod:`tracemalloc`, allocations made during the call; the
+  model passed in is not counted) of a first ``client.send`` and of ``client.objects.create`` of a
+  fresh model, against the size of its JSON.
+
+Client CPU is the CPU time of this process, all its threads included (``time.process_time``);
+the local server runs in another process, so none of its work is counted.
 
 Every received object is checked against what was sent (same hash, same position).
 """
@@ -34,6 +44,7 @@ import argparse
 import contextlib
 import gc
 import gzip
+import hashlib
 import os
 import random
 import subprocess
@@ -106,13 +117,20 @@ class Row:
     wire: int
     peak: int | None = None
     note: str = ""
+    #: CPU seconds of the limit (the least any v1 client does), measured in the same run
+    limit: float | None = None
+    #: bytes of JSON of the objects, for the peak's ratio
+    json_bytes: int | None = None
 
     def cells(self) -> list[str]:
         rate = self.objects / self.seconds if self.seconds else float("inf")
-        cpu = self.cpu * 100_000 / self.objects if self.objects else 0.0
+        per = 100_000 / self.objects if self.objects else 0.0
         peak = f"{self.peak / 2**20:.0f}" if self.peak is not None else "-"
+        limit = f"{self.limit * per:.2f}" if self.limit is not None else "-"
+        times = f"{self.cpu / self.limit:.2f}" if self.limit else "-"
+        ratio = f"{self.peak / self.json_bytes:.2f}" if self.peak is not None and self.json_bytes else "-"
         return [self.operation, self.way, f"{self.objects:,}", f"{self.seconds:.2f}", f"{rate:,.0f}",
-                f"{self.wire / 2**20:.1f}", f"{cpu:.2f}", peak, self.note]
+                f"{self.wire / 2**20:.1f}", f"{self.cpu * per:.2f}", limit, times, peak, ratio, self.note]
 
 
 class WireCounter:
@@ -244,6 +262,118 @@ def runs_note(runs: list[dict[str, Any]]) -> str:
     return f"median of {len(runs)} runs ({times} s)"
 
 
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+# -- the CPU limit and peak memory ------------------------------------------------------------------
+
+
+def send_limit(objects: list[dict[str, Any]]) -> float:
+    """CPU seconds of the least any v1 client does to send ``objects``: ``orjson.dumps`` of
+    each object and one MD5 of that JSON."""
+    dumps, md5 = orjson.dumps, hashlib.md5
+    gc.collect()
+    cpu0 = time.process_time()
+    for obj in objects:
+        md5(dumps(obj)).hexdigest()
+    return time.process_time() - cpu0
+
+
+def receive_bodies(floor: requests.Session, basepath: str, stream_id: str, ids: list[str],
+                   fetch_count: int) -> list[bytes]:
+    """The answers a receive of the stream reads (the stream, then each ``getbulk``), as bytes."""
+    bodies = [floor.get(f"{basepath}/streams/{stream_id}").content]
+    for start in range(0, len(ids), fetch_count):
+        response = floor.post(f"{basepath}/objects/getbulk", data=encode_object(ids[start : start + fetch_count]),
+                              headers={"Content-Type": "application/json"})
+        response.raise_for_status()
+        bodies.append(response.content)
+    return bodies
+
+
+def receive_limit(bodies: list[bytes]) -> float:
+    """CPU seconds of the least any v1 client does to receive: ``orjson.loads`` of every answer
+    (kept until the end, as a receive keeps them; the garbage collector paused, as the client
+    pauses it)."""
+    gc.collect()
+    kept: list[Any] = []
+    gc.disable()
+    try:
+        cpu0 = time.process_time()
+        for body in bodies:
+            kept.append(orjson.loads(body))
+        spent = time.process_time() - cpu0
+    finally:
+        gc.enable()
+    del kept
+    return spent
+
+
+def json_size(objects: list[dict[str, Any]]) -> int:
+    return sum(len(encode_object(o)) for o in objects)
+
+
+def receive_runs(client: SpeckleApiClient, counter: WireCounter, stream_id: str, expected: list[str],
+                 limit: float, repeat: int) -> Row:
+    """``client.receive(raw=True)`` ``repeat`` times, each checked (order and hashes): median wall
+    time and median CPU, against the limit measured in the same run."""
+    runs = []
+    for _ in range(repeat):
+        with measure(counter) as m:
+            received = client.receive(stream_id, raw=True)
+        got = [o.get("hash") for o in received.objects]
+        if got != expected:
+            bad = sum(1 for a, b in zip(got, expected, strict=False) if a != b) + abs(len(got) - len(expected))
+            raise SystemExit(f"receive: {bad} objects lost, changed or out of order")
+        del received, got
+        gc.collect()
+        runs.append(m)
+    m = median_run(runs)
+    cpu = median([r["cpu"] for r in runs])
+    return Row("receive", "client.receive(raw=True)", len(expected), m["seconds"], cpu, m["wire"], limit=limit,
+               note=f"order + hashes verified; {runs_note(runs)}; CPU {cpu:.2f} s = {cpu / limit:.2f}x the limit "
+                    f"({limit:.2f} s)")
+
+
+def create_rows(client: SpeckleApiClient, counter: WireCounter, n: int, repeat: int) -> list[Row]:
+    """``client.objects.create`` of fresh models (placeholder models, and ``raw=True``): wall time
+    and CPU (medians), then its peak memory in a separate run."""
+    rows = []
+    for raw in (False, True):
+        runs = []
+        for run_index in range(repeat):
+            data = make_objects(n, seed=5000 + 100 * run_index + raw)
+            with measure(counter) as m:
+                saved = client.objects.create(data, raw=raw)
+            if len(saved) != n:
+                raise SystemExit("objects.create lost placeholders")
+            del data, saved
+            runs.append(m)
+        m = median_run(runs)
+        cpu = median([r["cpu"] for r in runs])
+        rows.append(Row("send", f"objects.create({'raw=True' if raw else 'models'})", n, m["seconds"], cpu,
+                        m["wire"], note=f"{runs_note(runs)}; CPU median"))
+    data = make_objects(n, seed=5999)
+    size = json_size(data)
+    with measure(counter, memory=True) as m:
+        saved = client.objects.create(data)
+    del saved
+    rows[0].peak, rows[0].json_bytes = m["peak"], size
+    rows[0].note += f"; peak {m['peak'] / size:.2f}x the JSON ({size / 2**20:.0f} MiB, tracemalloc)"
+    return rows
+
+
+def send_memory(client: SpeckleApiClient, counter: WireCounter, row: Row, n: int) -> None:
+    """Peak memory of a first ``client.send`` (default options) of a fresh model, into ``row``."""
+    data = make_objects(n, seed=6000)
+    size = json_size(data)
+    with measure(counter, memory=True) as m:
+        client.send(data, name="bench-mem")
+    row.peak, row.json_bytes = m["peak"], size
+    row.note += f"; peak {m['peak'] / size:.2f}x the JSON ({size / 2**20:.0f} MiB, tracemalloc)"
+
+
 def bare_session(client: SpeckleApiClient) -> requests.Session:
     session = requests.Session()
     if client.token:
@@ -275,6 +405,7 @@ def run(args: argparse.Namespace, url: str) -> list[Row]:
     # shape (so that the server's de-duplication makes none cheaper); the medians are reported
     floor_runs: list[dict[str, Any]] = []
     send_runs: list[dict[str, Any]] = []
+    send_limits: list[float] = []
     sent = None
     for run_index in range(args.repeat):
         other = make_objects(n, seed=1000 + run_index)
@@ -285,6 +416,7 @@ def run(args: argparse.Namespace, url: str) -> list[Row]:
             result = client.send(data, name="bench")
         m["uploaded"] = result.uploaded
         send_runs.append(m)
+        send_limits.append(send_limit(data))
         if run_index == 0:
             sent = result  # the model's stream, re-sent below
         del data, result
@@ -296,8 +428,10 @@ def run(args: argparse.Namespace, url: str) -> list[Row]:
     rows.append(Row("send", "(c) floor: pre-serialised, bare requests", n, m["seconds"], m["cpu"], m["wire"],
                     note=f"objects + stream; {runs_note(floor_runs)}"))
     m = median_run(send_runs)
-    rows.append(Row("send", "client.send", n, m["seconds"], m["cpu"], m["wire"],
-                    note=f"{m['uploaded']:,} uploaded; incl. stream; {runs_note(send_runs)}"))
+    cpu, limit = median([r["cpu"] for r in send_runs]), median(send_limits)
+    rows.append(Row("send", "client.send", n, m["seconds"], cpu, m["wire"], limit=limit,
+                    note=f"{m['uploaded']:,} uploaded; incl. stream; {runs_note(send_runs)}; "
+                         f"CPU {cpu:.2f} s = {cpu / limit:.2f}x the limit ({limit:.2f} s), medians"))
     first_send = m["seconds"]
 
     # (d) re-send of the unchanged model
@@ -356,29 +490,26 @@ def run(args: argparse.Namespace, url: str) -> list[Row]:
     rows.append(Row("send", "(b) single request", n, m["seconds"], m["cpu"], m["wire"], note=note))
     del fresh
 
-    # memory of send (separate, untimed run: tracemalloc slows everything down)
-    with measure(counter, memory=True) as m:
-        client.send(model, name="bench-mem", use_cache=False)
-    rows[1].peak = m["peak"]
-
-    # -- receive --
+    # memory of a first send and objects.create (separate, untimed runs: tracemalloc slows everything down)
     expected = [object_hash(o) for o in model]
     del model
     gc.collect()
-    with measure(counter) as m:
-        received = client.receive(sent.stream_id, raw=True)
-    got = [o.get("hash") for o in received.objects]
-    if got != expected:
-        bad = sum(1 for a, b in zip(got, expected, strict=False) if a != b) + abs(len(got) - len(expected))
-        raise SystemExit(f"receive: {bad} objects lost, changed or out of order")
-    rows.append(Row("receive", "client.receive(raw=True)", n, m["seconds"], m["cpu"], m["wire"],
-                    note="order + hashes verified"))
-    received_json = sum(len(encode_object(o)) for o in received.objects)
-    del received, got
+    send_memory(client, counter, rows[1], n)
+    rows.extend(create_rows(client, counter, n, args.repeat))
+
+    # -- receive --
+    bodies = receive_bodies(floor, client.basepath, sent.stream_id, sent.object_ids, opts.fetch_count)
+    received_limit = median([receive_limit(bodies) for _ in range(3)])
+    del bodies
+    gc.collect()
+    rows.append(receive_runs(client, counter, sent.stream_id, expected, received_limit, args.repeat))
+    received = client.receive(sent.stream_id, raw=True)
+    received_json = json_size(received.objects)
+    del received
     gc.collect()
     with measure(counter, memory=True) as m:
         received = client.receive(sent.stream_id, raw=True)
-    rows[-1].peak = m["peak"]
+    rows[-1].peak, rows[-1].json_bytes = m["peak"], received_json
     rows[-1].note += f"; peak = {m['peak'] / received_json:.2f}x objects' JSON ({received_json / 2**20:.0f} MiB)"
     del received
     gc.collect()
@@ -573,7 +704,8 @@ def receive_again_rows(args: argparse.Namespace, url: str, owner: SpeckleApiClie
 
 
 def render(rows: list[Row]) -> str:
-    head = ["operation", "way", "objects", "seconds", "objects/s", "wire MiB", "CPU s/1e5", "peak MiB", "note"]
+    head = ["operation", "way", "objects", "seconds", "objects/s", "wire MiB", "CPU s/1e5", "limit s/1e5",
+            "x limit", "peak MiB", "x JSON", "note"]
     table = [head] + [r.cells() for r in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(head))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) for line in table]
@@ -590,6 +722,15 @@ def summary(rows: list[Row]) -> str:
         mine, floor = find(op, way), find(op, "(c)")
         out.append(f"{op}: client reaches {100 * floor.seconds / mine.seconds:.0f}% of the floor's throughput; "
                    f"{find(op, '(a)').seconds / mine.seconds:.0f}x faster than naive")
+    for op, way in (("send", "client.send"), ("receive", "client.receive(raw")):
+        mine = find(op, way)
+        if mine.limit:
+            out.append(f"{op}: client CPU {mine.cpu:.2f} s, {mine.cpu / mine.limit:.2f}x the limit "
+                       f"({mine.limit:.2f} s, measured in this run)")
+    for op, way in (("send", "client.send"), ("send", "objects.create(models)")):
+        mine = find(op, way)
+        if mine.peak is not None and mine.json_bytes:
+            out.append(f"{way}: peak memory {mine.peak / mine.json_bytes:.2f}x the JSON")
     send, resend = find("send", "client.send"), find("send", "(d)")
     fresh = find("send", "(d) re-send unchanged, new client")
     out.append(f"re-send: {100 * resend.seconds / send.seconds:.1f}% of the first send's time "

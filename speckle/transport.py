@@ -28,6 +28,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -255,6 +256,8 @@ class Transport:
         self.session.headers.update({"User-Agent": f"speckle-python/{__version__}", "Accept": "application/json"})
         self._token: str | None = None
         self._sleep: Callable[[float], None] = time.sleep
+        #: settings of requests per server, from the session and the environment (see _environment)
+        self._settings: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     # -- credentials -------------------------------------------------------------------------
 
@@ -348,14 +351,7 @@ class Transport:
             attempt_timeout = _within(self.timeout if timeout is None else timeout, ends)
             try:
                 with deadline_scope(ends):
-                    response = self.session.request(
-                        method,
-                        url,
-                        params=params,
-                        data=body,
-                        headers=req_headers,
-                        timeout=attempt_timeout,
-                    )
+                    response = self._send(method, url, params, body, req_headers, attempt_timeout)
             except Exception as exc:  # requests lets ValueError, UnicodeError... escape
                 error = self._failure(exc, method, safe_url, limit, ends, timeout)
                 if not last and isinstance(exc, _RETRIED_FAILURES) and not deadline_passed(ends):
@@ -382,6 +378,55 @@ class Transport:
                 continue
             return self._decode(method, url, response)
         raise RuntimeError("unreachable: every attempt returns, retries or raises")  # pragma: no cover
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Iterable[tuple[str, str]] | None,
+        body: bytes | None,
+        headers: dict[str, str],
+        timeout: Timeout,
+    ) -> requests.Response:
+        """One HTTP exchange through the session, the answer's body read whole.
+
+        What ``session.request`` does, with the environment's settings looked up once per server
+        (see :meth:`_environment`) and the body read in one piece (``requests`` reads it 10 KB at
+        a time, which for large answers costs more CPU than parsing them).
+        """
+        session = self.session
+        prepared = session.prepare_request(requests.Request(method, url, params=params, data=body, headers=headers))
+        settings = self._environment(prepared.url or url)
+        response = session.send(prepared, timeout=timeout, allow_redirects=True, stream=True, **settings)
+        _read_body(response)
+        return response
+
+    def _environment(self, url: str) -> dict[str, Any]:
+        """The proxies, ``verify`` and ``cert`` of requests to ``url``'s server.
+
+        ``requests`` reads them from the session and, when ``session.trust_env`` is set (the
+        default), from the environment (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``...)
+        at every request, scanning every environment variable each time. Here they are read
+        once per server and per value of the session's own settings.
+        """
+        session = self.session
+        parts = urlsplit(url)
+        key = (
+            parts.scheme,
+            parts.netloc,
+            session.trust_env,
+            tuple(sorted((session.proxies or {}).items())),
+            repr(session.verify),
+            repr(session.cert),
+        )
+        settings = self._settings.get(key)
+        if settings is None:
+            settings = session.merge_environment_settings(url, {}, None, None, None)
+            settings.pop("stream", None)
+            if len(self._settings) >= 64:  # a client talks to one server; stay bounded anyway
+                self._settings.clear()
+            self._settings[key] = settings
+        return {name: dict(value) if isinstance(value, dict) else value for name, value in settings.items()}
 
     def _failure(
         self,
@@ -511,6 +556,22 @@ class Transport:
 
     def __repr__(self) -> str:
         return f"<Transport {self.base_url} timeout={self.timeout} retries={self.max_retries}>"
+
+
+def _read_body(response: requests.Response) -> None:
+    """Read a streamed answer's body in one piece; it is then ``response.content`` as usual.
+
+    ``response.content`` would read it in 10 KB chunks; ``iter_content(None)`` reads what the
+    server sent at once (decompressing it if needed, with the errors ``requests`` raises). Hooks
+    that already read the body leave nothing to do.
+    """
+    if response._content_consumed or response._content is not False:
+        return
+    try:
+        response._content = b"".join(response.iter_content(chunk_size=None))
+    except BaseException:
+        response.close()
+        raise
 
 
 def _body_text(response: requests.Response) -> str:

@@ -167,15 +167,53 @@ def _format(value: Any, depth: int, ctx: _Context) -> str:
             output.append(f"{_key(key)}: {_format(item, depth + 1, ctx)}")
     ctx.indentation -= 2
     braces = ("[", "]") if is_list else ("{", "}")
-    return _reduce(ctx, output, braces, depth)
+    entries = len(output)
+    if is_list and entries > 6:
+        output = _group(ctx, output, value)
+    return _reduce(ctx, output, braces, depth, grouped=len(output) != entries)
 
 
-def _reduce(ctx: _Context, output: list[str], braces: tuple[str, str], depth: int) -> str:
-    """Node's ``reduceToSingleString`` (without the grouping of long arrays)."""
-    if ctx.current_depth - depth < COMPACT:
+def _group(ctx: _Context, output: list[str], value: list[Any]) -> list[str]:
+    """Node's ``groupArrayElements``: short entries of long arrays in aligned columns."""
+    length = len(output) - 1 if len(value) > MAX_ARRAY_LENGTH else len(output)
+    separator = 2
+    lengths = [len(entry) for entry in output[:length]]
+    total = sum(lengths) + separator * length
+    longest = max(lengths)
+    actual_max = longest + separator
+    if not (actual_max * 3 + ctx.indentation < BREAK_LENGTH and (total / actual_max > 5 or longest <= 6)):
+        return output
+    bias = math.sqrt(actual_max - total / len(output))
+    biased_max = max(actual_max - 3 - bias, 1)
+    columns = min(round(math.sqrt(2.5 * biased_max * length) / biased_max),
+                  (BREAK_LENGTH - ctx.indentation) // actual_max, COMPACT * 4, 15)
+    if columns <= 1:
+        return output
+    widths = [max((len(output[j]) for j in range(i, length, columns)), default=0) + separator
+              for i in range(columns)]
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value[:len(output)])
+    grouped: list[str] = []
+    for start in range(0, length, columns):
+        stop = min(start + columns, length)
+        line = ""
+        for j in range(start, stop - 1):
+            cell = f"{output[j]}, "
+            line += cell.rjust(widths[j - start]) if numeric else cell.ljust(widths[j - start])
+        last = stop - 1
+        line += output[last].rjust(widths[last - start] - separator) if numeric else output[last]
+        grouped.append(line)
+    if len(value) > MAX_ARRAY_LENGTH:
+        grouped.append(output[length])
+    return grouped
+
+
+def _reduce(ctx: _Context, output: list[str], braces: tuple[str, str], depth: int, *,
+            grouped: bool = False) -> str:
+    """Node's ``reduceToSingleString``."""
+    if ctx.current_depth - depth < COMPACT and not grouped:
         start = len(output) + ctx.indentation + len(braces[0]) + 10
         total = sum(len(entry) for entry in output) + len(output) + start
-        if total <= BREAK_LENGTH:
+        if total <= BREAK_LENGTH and start + 2 * len(output) <= BREAK_LENGTH:
             joined = ", ".join(output)
             if "\n" not in joined:
                 return f"{braces[0]} {joined} {braces[1]}"

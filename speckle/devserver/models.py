@@ -97,7 +97,7 @@ def new_document(collection: str, body: Mapping[str, Any], **forced: Any) -> Doc
 
     Raises the mongoose ``ValidationError`` when a body field cannot be cast.
     """
-    fields = schema.cast_or_raise(collection, body)
+    fields = schema.cast_or_raise(collection, body, DEFAULTS[collection])  # nested paths keep defaults
     fields.pop("_id", None)
     fields.pop("__v", None)
     stamp = ids.now_iso()

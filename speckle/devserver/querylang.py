@@ -119,6 +119,20 @@ def parse_date(text: str) -> datetime:
     return moment
 
 
+#: V8's wording for the syntax errors the ``regex`` module reports (others keep its wording).
+_V8_REGEX_ERRORS = {
+    "unterminated character set": "Unterminated character class",
+    "missing )": "Unterminated group",
+    "unbalanced parenthesis": "Unmatched ')'",
+    "nothing to repeat": "Nothing to repeat",
+    "multiple repeat": "Nothing to repeat",
+    "bad escape (end of pattern)": "\\ at end of pattern",
+    "missing group name": "Invalid capture group name",
+    "bad character in group name": "Invalid capture group name",
+    "unknown extension": "Invalid group",
+    "bad character range": "Range out of order in character class",
+    "min repeat greater than max repeat": "numbers out of order in {} quantifier",
+}
 #: Time one regular expression of a query may spend matching, over all documents.
 REGEX_BUDGET_SECONDS = 0.5
 
@@ -139,7 +153,9 @@ class JsRegex:
             self.compiled = regex.compile(source, regex.V0 | (regex.IGNORECASE if ignore_case else 0))
         except (regex.error, OverflowError, RecursionError) as exc:
             # v1 builds the RegExp while parsing the query: a synchronous crash (500)
-            raise ServerCrash(f"Invalid regular expression: /{source}/: {exc}", "SyntaxError") from exc
+            reason = str(getattr(exc, "msg", None) or exc)
+            reason = _V8_REGEX_ERRORS.get(reason, reason)
+            raise ServerCrash(f"Invalid regular expression: /{source}/: {reason}", "SyntaxError") from exc
         self.remaining = REGEX_BUDGET_SECONDS
 
     def search(self, text: str) -> bool:

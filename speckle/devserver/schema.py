@@ -118,6 +118,8 @@ MODELS: dict[str, Model] = {
     }),
 }
 
+#: Python types that need no cast for a scalar kind (the fast path of bulk saves).
+_PLAIN: dict[str, type] = {"String": str, "Boolean": bool}
 _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
 _HEX = frozenset("0123456789abcdefABCDEF")
@@ -191,15 +193,17 @@ def _scalar(spec: Scalar, value: Any) -> Any:
 
 def _nested(
     spec: Nested, value: Mapping[str, Any], prefix: str, base: Mapping[str, Any] | None,
-    errors: list[PathError],
+    errors: list[PathError], *, strict: bool = True,
 ) -> Document:
-    """Cast a sub-object key by key, merged over ``base`` (unknown keys dropped)."""
+    """Cast a sub-object key by key, merged over ``base`` (unknown keys kept only when not ``strict``)."""
     out: Document = dict(base) if isinstance(base, Mapping) else {}
     for key, item in value.items():
         sub = spec.fields.get(key)
         if sub is None:
+            if not strict:
+                out[key] = item
             continue
-        ok, cast = _field(sub, item, f"{prefix}.{key}", out.get(key), errors)
+        ok, cast = _field(sub, item, f"{prefix}.{key}", out.get(key), errors, strict=strict)
         if ok:
             out[key] = cast
     return out
@@ -236,7 +240,8 @@ def _array(spec: ArrayOf, value: Any, path: str, errors: list[PathError]) -> tup
     return True, out
 
 
-def _field(spec: Field, value: Any, path: str, current: Any, errors: list[PathError]) -> tuple[bool, Any]:
+def _field(spec: Field, value: Any, path: str, current: Any, errors: list[PathError], *,
+           strict: bool = True) -> tuple[bool, Any]:
     """Cast ``value`` for ``spec``; ``(False, None)`` when it failed (reported in ``errors``)."""
     if isinstance(spec, Scalar):
         try:
@@ -247,7 +252,7 @@ def _field(spec: Field, value: Any, path: str, current: Any, errors: list[PathEr
     if isinstance(spec, ArrayOf):
         return _array(spec, value, path, errors)
     if isinstance(value, dict):
-        return True, _nested(spec, value, path, current, errors)
+        return True, _nested(spec, value, path, current, errors, strict=strict)
     return False, _NOT_OBJECT
 
 
@@ -278,7 +283,7 @@ def cast_body(
             if key in skip or not model.strict:
                 out[key] = value
             continue
-        ok, cast = _field(spec, value, key, (current or {}).get(key), errors)
+        ok, cast = _field(spec, value, key, (current or {}).get(key), errors, strict=model.strict)
         if cast is _NOT_OBJECT:
             # a nested path given a non-object: ignored by strict models, refused by open ones
             if not model.strict and value not in (None, 0, "", False):
@@ -339,8 +344,8 @@ def cast_in_place(collection: str, entry: Document) -> bool:
     for key in entry.keys() & declared.keys():
         spec = declared[key]
         value = entry[key]
-        if spec is STRING and (value is None or type(value) is str):
-            continue
+        if value is None or spec is MIXED or (spec.__class__ is Scalar and type(value) is _PLAIN.get(spec.kind)):
+            continue  # already of its type
         errors: list[PathError] = []
         ok, cast = _field(spec, value, key, None, errors)
         if errors or cast is _NOT_OBJECT:

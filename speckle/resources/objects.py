@@ -16,12 +16,15 @@ from speckle.base.resource import (
     placeholder_ids,
 )
 from speckle.errors import SpeckleInputError, SpeckleResponseError
-from speckle.models.objects import Placeholder, SpeckleObject, parse_object
+from speckle.models.objects import Placeholder, SpeckleObject, parse_object, placeholders_of
 from speckle.query import Query, encode_query
-from speckle.transfer.batching import Progress, TransferOptions, fetch_objects, post_objects
-from speckle.transfer.encoding import as_object, encode_object
+from speckle.transfer.batching import Progress, TransferOptions, Uploader, WorkQueue, fetch_objects, gc_paused
+from speckle.transfer.encoding import as_object, json_batches
 
 __all__ = ["Resource", "SpeckleObject"]
+
+#: Objects written to JSON at a time by :meth:`Resource.create` (their batches upload meanwhile).
+_WINDOW = 5000
 
 
 class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
@@ -112,15 +115,29 @@ class Resource(GetMixin, UpdateMixin, DeleteMixin, CommentsMixin):
         return self._create_many(data, raw, progress)
 
     def _create_many(self, payload: Sequence[Any], raw: bool, progress: Progress | None) -> list[Any]:
-        # kept until sent: copied to exact-size buffers (orjson's own can be several times larger)
-        encoded = [bytes(memoryview(encode_object(as_object(item)))) for item in payload]
-        saved = post_objects(
-            self.session, encoded, options=self.transfer_options, progress=progress, path=self.path
-        )
-        ids = placeholder_ids(saved, expected=len(payload), method="POST", url=self.path)
+        # written window by window while earlier batches upload: the JSON of the whole list is
+        # never held at once; each answer is checked (and made models) as it arrives, in the worker
+        opts = self.transfer_options
+        total = len(payload)
+        results: list[Any] = [None] * total
+
+        def saved(start: int, end: int) -> None:
+            ids = placeholder_ids(results[start:end], expected=end - start, method="POST", url=self.path)
+            results[start:end] = ids if raw else placeholders_of(ids)
+
+        uploader = Uploader(self.session, self.path, [], results, saved)
+        with gc_paused(), WorkQueue(opts.max_workers, total, progress) as queue:
+            for first in range(0, total, _WINDOW):
+                items = [as_object(item) for item in payload[first : first + _WINDOW]]
+                batches = json_batches(items, opts.batch_bytes, opts.batch_count)
+                del items
+                while batches:
+                    start, body, bounds = batches.pop(0)
+                    queue.submit(uploader.post_batch, first + start, body, bounds)
+            queue.join()
         if raw:
-            return [{"type": "Placeholder", "_id": _id} for _id in ids]
-        return [Placeholder.model_validate({"type": "Placeholder", "_id": _id}) for _id in ids]
+            return [{"type": "Placeholder", "_id": _id} for _id in results]
+        return results
 
     def get(self, id: str, query: Query | None = None) -> SpeckleObject:  # type: ignore[override]
         """Get a specific Speckle object from the SpeckleServer

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import email.utils
 import logging
+import operator
 import re
 import threading
 import time
@@ -38,10 +39,9 @@ from speckle.transfer.batching import (
     WorkQueue,
     fetch_objects,
     gc_paused,
-    plan_batches,
 )
 from speckle.transfer.cache import SentObjectCache
-from speckle.transfer.encoding import as_object, canonical_json, encode_object, fingerprints, seal
+from speckle.transfer.encoding import as_object, encode_object, fingerprints, sealed_batches
 from speckle.transfer.received import ReceivedObjectCache
 
 if TYPE_CHECKING:
@@ -54,6 +54,9 @@ logger = logging.getLogger("speckle.transfer")
 #: Objects hashed and looked up in the sent-object record at a time (small, so that uploads
 #: start early and run while the next window is hashed).
 _WINDOW = 5000
+#: ``obj["_id"]`` and ``obj.get("type")``, for ``map`` over many objects
+_ID = operator.itemgetter("_id")
+_TYPE = operator.methodcaller("get", "type")
 #: Stream keys a ``fields`` projection selects exactly (no paths, no separators).
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -229,8 +232,9 @@ def send_objects(
     runs: list[tuple[list[int], list[str]]] = []  # windows to record whole: (indexes, keys)
     uploaded = reused = 0
     too_large: int | None = None
+    failed = True
     try:
-        with WorkQueue(opts.max_workers, total, progress) as queue:
+        with gc_paused(), WorkQueue(opts.max_workers, total, progress) as queue:
             for first in range(0, total, _WINDOW):
                 stop = min(total, first + _WINDOW)
                 indexes = list(range(first, stop))
@@ -251,8 +255,12 @@ def send_objects(
                     if known_ids is None:
                         runs.append((indexes, keys))
                         known_ids = cache.find(scope, keys, expected=total)
-                keep = []
-                for position, index in enumerate(indexes):
+                keep: list[int] = []
+                # the usual first send: no placeholder, nothing known, every object uploaded
+                all_new = "Placeholder" not in list(map(_TYPE, items)) and (
+                    known_ids is None or known_ids.count(None) == len(known_ids)
+                )
+                for position, index in enumerate(() if all_new else indexes):
                     item = items[position]
                     object_id = known_ids[position] if known_ids is not None else None
                     if item.get("type") == "Placeholder":  # passed through
@@ -264,32 +272,34 @@ def send_objects(
                         passed += 1
                     else:
                         keep.append(position)
-                if len(keep) < len(keys):
+                if not all_new and len(keep) < len(keys):
                     indexes = [indexes[p] for p in keep]
                     keys = [keys[p] for p in keep]
                     items = [items[p] for p in keep]
                 queue.advance(passed)
                 if not items:
                     continue
-                # one object's JSON at a time: seal copies it to an exact-size buffer (orjson's are larger)
-                encoded = [seal(canonical_json(item))[1] for item in items]
+                batches = sealed_batches(items, opts.batch_bytes, opts.batch_count)
+                results: list[Any] = [None] * len(items)
+                uploaded += len(items)
                 del items
-                results: list[Any] = [None] * len(encoded)
-                uploader = Uploader(
-                    client.transport, "/objects", encoded, results, _recorder(cache, scope, keys, results)
-                )
+                uploader = Uploader(client.transport, "/objects", [], results, _checker(results))
                 uploader.too_large = too_large
-                for start, end in plan_batches([len(e) for e in encoded], opts.batch_bytes, opts.batch_count):
-                    queue.submit(uploader.post, start, end)
-                windows.append((indexes, results))
-                uploaded += len(encoded)
-                del encoded
+                while batches:
+                    queue.submit(uploader.post_batch, *batches.pop(0))  # each body released once sent
+                windows.append((indexes, results, keys))
                 too_large = uploader.too_large
             queue.join()
+        failed = False
     finally:
-        if cache is not None:  # what was saved is recorded, even when a later batch failed
-            cache.flush()
-    for indexes, results in windows:
+        if cache is not None and failed:  # what was saved is recorded, even when a later batch failed
+            cache.record(scope, (
+                (key, answer["_id"])
+                for _, results, keys in windows
+                for key, answer in zip(keys, results, strict=True)
+                if isinstance(answer, dict) and type(answer.get("_id")) is str
+            ))
+    for indexes, results, _ in windows:
         for index, answer in zip(indexes, results, strict=True):
             placeholders[index] = {"type": "Placeholder", "_id": answer["_id"]}
     if cache is not None and runs:
@@ -297,22 +307,22 @@ def send_objects(
     return SendResult(None, placeholders, uploaded, reused, time.perf_counter() - started)
 
 
-def _recorder(
-    cache: SentObjectCache | None, scope: str, keys: list[str], results: list[Any]
-) -> Callable[[int, int], None]:
-    """Check the placeholders of each saved range and record them (while other ranges upload)."""
+def _checker(results: list[Any]) -> Callable[[int, int], None]:
+    """Check the placeholders of each saved range (while other ranges upload).
+
+    They are recorded in the sent-object record at the end of the transfer, in runs (one row
+    per run of objects), or one by one if the transfer fails.
+    """
 
     def saved(start: int, end: int) -> None:
         try:
-            ids = [answer["_id"] for answer in results[start:end]]
+            ids = list(map(_ID, results[start:end]))
         except (TypeError, KeyError, IndexError):
             ids = []
-        if len(ids) != end - start or not all(type(i) is str for i in ids):
+        if len(ids) != end - start or set(map(type, ids)) != {str}:
             bad = next((a for a in results[start:end] if not isinstance(a, Mapping) or type(a.get("_id")) is not str),
                        None)
             raise SpeckleResponseError(f"the server gave an object no id: {preview(bad)}")
-        if cache is not None:
-            cache.record(scope, zip(keys[start:end], ids, strict=True), defer=True)
 
     return saved
 
@@ -352,6 +362,22 @@ def send(
         check_id(stream_id, "stream id")
     if "objects" in fields or "streamId" in fields:
         raise SpeckleInputError("pass the objects as the first argument and the stream as stream_id=")
+    with gc_paused():  # nothing here makes reference cycles; collections would walk the model again and again
+        return _send(client, objects, started, name, stream_id, layers, use_cache, progress, options, fields)
+
+
+def _send(
+    client: SpeckleApiClient,
+    objects: Sequence[Any],
+    started: float,
+    name: str | None,
+    stream_id: str | None,
+    layers: list[Any] | None,
+    use_cache: bool,
+    progress: Progress | None,
+    options: TransferOptions | None,
+    fields: dict[str, Any],
+) -> SendResult:
     result = send_objects(client, objects, use_cache=use_cache, progress=progress, options=options)
     body: dict[str, Any] = {}
     if name is not None:
@@ -608,7 +634,11 @@ def _receive(
         on_fetched=record if server_time is not None else None,
     )
     # objects from the record or `previous` are never stand-ins (those are never recorded)
-    gone = {_id for _id, obj in zip(to_fetch, fetched, strict=True) if _is_denied(obj)}
+    if raw:  # one cheap test first: a stand-in is a "String"
+        gone = {_id for _id, obj in zip(to_fetch, fetched, strict=True)
+                if type(obj) is dict and obj.get("type") == "String" and _is_denied(obj)}
+    else:
+        gone = {_id for _id, obj in zip(to_fetch, fetched, strict=True) if isinstance(obj, DeniedObject)}
     by_id = dict(zip(to_fetch, fetched, strict=True)) if known else None
     if by_id is None and len(distinct) == len(ids):
         objects = fetched

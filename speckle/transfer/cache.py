@@ -51,10 +51,11 @@ _FLUSH_ROWS = 20_000
 _CHUNK = 900
 
 #: The layout of the file; files of an older layout are emptied (it is only a cache).
-_VERSION = 2
+_VERSION = 3
 _OLD_TABLES = """
 DROP TABLE IF EXISTS sent_objects;
 DROP TABLE IF EXISTS sent;
+DROP TABLE IF EXISTS windows;
 """
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scopes (
@@ -71,7 +72,9 @@ CREATE TABLE IF NOT EXISTS sent (
 CREATE TABLE IF NOT EXISTS windows (
     scope INTEGER NOT NULL,
     key TEXT NOT NULL,
+    keys TEXT NOT NULL,
     ids TEXT NOT NULL,
+    count INTEGER NOT NULL,
     used INTEGER NOT NULL,
     PRIMARY KEY (scope, key)
 ) WITHOUT ROWID;
@@ -135,6 +138,8 @@ class SentObjectCache:
         self._scope_ids: dict[str, int] = {}
         #: an upper bound of the rows in the file (re-counted only when it passes max_entries)
         self._rows_bound = self._count_rows()
+        #: an upper bound of the entries held by runs (see record_runs)
+        self._run_entries = self._count_run_entries()
 
     def _scope_id(self, scope: str) -> int:
         """The integer key of a scope (created on first use; the caller holds the lock)."""
@@ -211,13 +216,13 @@ class SentObjectCache:
             if time.time() - self._memo_started > _TOUCH_AFTER:
                 self._drop_memo()
             memo = self._memo.get(scope)
-            found = [memo.get(key) for key in keys] if memo else [None] * len(keys)
+            found = list(map(memo.get, keys)) if memo else [None] * len(keys)
             if scope not in self._complete:
                 if None not in found:
                     return found
                 wanted = list(dict.fromkeys(key for key, hit in zip(keys, found) if hit is None))
                 asked = self._asked[scope] = self._asked.get(scope, 0) + len(wanted)
-                if max(asked, expected) * 8 < self._rows_bound or not self._load_scope(scope):
+                if max(asked, expected) * 8 < self._rows_bound + self._run_entries or not self._load_scope(scope):
                     return self._find_in_file(scope, keys, found, wanted)
                 memo = self._memo[scope]
                 found = [memo.get(key) for key in keys]
@@ -252,13 +257,16 @@ class SentObjectCache:
         return [hit if hit is not None else loaded.get(key) for key, hit in zip(keys, found)]
 
     def _load_scope(self, scope: str) -> bool:
-        """Read every entry of a scope into the memo; False if it is too large to keep (the caller holds _lock)."""
+        """Read every entry of a scope (runs and single entries) into the memo; False if it is
+        too large to keep (the caller holds _lock)."""
         self._flush_locked()
         with self._db_lock:
             scope_id = self._scope_id(scope)
-            entries: dict[str, str] = dict(
-                self._db.execute("SELECT key, object_id FROM sent WHERE scope = ?", (scope_id,))
-            )
+            entries: dict[str, str] = {}
+            runs = self._db.execute("SELECT keys, ids FROM windows WHERE scope = ? ORDER BY used", (scope_id,))
+            for keys, ids in runs:
+                entries.update(zip(keys.split("\n"), ids.split(",")))
+            entries.update(self._db.execute("SELECT key, object_id FROM sent WHERE scope = ?", (scope_id,)))
             old = {
                 key
                 for (key,) in self._db.execute(
@@ -352,6 +360,23 @@ class SentObjectCache:
         (count,) = self._db.execute("SELECT count(*) FROM sent").fetchone()
         return int(count)
 
+    def _count_run_entries(self) -> int:
+        (count,) = self._db.execute("SELECT total(count) FROM windows").fetchone()
+        return int(count)
+
+    def _forget_runs(self, scope_id: int, keys: Iterable[str] = (), object_ids: Iterable[str] = ()) -> None:
+        """Delete the runs of a scope that hold any of these keys or object ids (the caller holds both locks)."""
+        keys, object_ids = set(keys), set(object_ids)
+        doomed = [
+            (scope_id, run)
+            for run, run_keys, run_ids in self._db.execute(
+                "SELECT key, keys, ids FROM windows WHERE scope = ?", (scope_id,)
+            ).fetchall()
+            if not keys.isdisjoint(run_keys.split("\n")) or not object_ids.isdisjoint(run_ids.split(","))
+        ]
+        self._db.executemany("DELETE FROM windows WHERE scope = ? AND key = ?", doomed)
+        self._run_entries = self._count_run_entries()
+
     def _trim(self) -> bool:
         """Forget the least recently used entries past the bound; True if any (the caller holds _db_lock)."""
         if self._rows_bound <= self.max_entries:
@@ -382,11 +407,12 @@ class SentObjectCache:
             self._flush_locked()
             self._drop_memo(scope)
             scope_id = self._scope_id(scope)
-            self._db.execute("DELETE FROM windows WHERE scope = ?", (scope_id,))
             if keys is None:
+                self._db.execute("DELETE FROM windows WHERE scope = ?", (scope_id,))
                 self._db.execute("DELETE FROM sent WHERE scope = ?", (scope_id,))
                 self._db.execute("DELETE FROM streams WHERE scope = ?", (scope_id,))
                 return
+            self._forget_runs(scope_id, keys=keys)
             self._db.executemany("DELETE FROM sent WHERE scope = ? AND key = ?", [(scope_id, key) for key in keys])
 
     def forget_ids(self, scope: str, object_ids: Iterable[str]) -> None:
@@ -400,7 +426,7 @@ class SentObjectCache:
         with self._lock, self._db_lock:
             self._flush_locked()
             self._drop_memo(scope)
-            self._db.execute("DELETE FROM windows WHERE scope = ?", (self._scope_id(scope),))
+            self._forget_runs(self._scope_id(scope), object_ids=wanted)
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
@@ -443,29 +469,48 @@ class SentObjectCache:
     def record_runs(self, scope: str, runs: Iterable[tuple[Sequence[str], Sequence[str]]]) -> None:
         """Remember the object ids of runs of objects, to be found whole by :meth:`find_run`.
 
+        A run is one row holding its keys and ids, so recording 100,000 objects in runs of
+        :data:`RUN_SIZE` writes 20 rows (one row per object would cost about 0.5 s). Its entries
+        are also found one by one by :meth:`find`, from memory in this process, and by other
+        processes when they look up a large part of the record at once (which reads the scope
+        whole); smaller lookups there see only entries recorded by :meth:`record`.
+
         Arguments:
             scope {str} -- the server and user (:meth:`scope`)
             runs {list} -- ``(keys, object ids)`` pairs: the objects' keys in order, and their ids
         """
         now = int(time.time())
+        rows = []
+        pairs: list[tuple[str, str]] = []
+        for keys, ids in runs:
+            joined = ",".join(ids)
+            joined_keys = "\n".join(keys)
+            if (keys and len(keys) == len(ids) and "" not in ids and joined.count(",") == len(ids) - 1
+                    and joined_keys.count("\n") == len(keys) - 1):
+                rows.append((xxhash.xxh3_128_hexdigest(joined_keys.encode()), joined_keys, joined, len(keys)))
+                pairs.extend(zip(keys, ids))
+        if not rows:
+            return
+        with self._lock:  # seen by find at once, as entries recorded one by one are
+            self._remember(scope, pairs)
+            complete = self._complete.get(scope)
+            if complete:
+                complete.difference_update(key for key, _ in pairs)
         with self._db_lock:
             scope_id = self._scope_id(scope)
-            rows = []
-            for keys, ids in runs:
-                joined = ",".join(ids)
-                if keys and len(keys) == len(ids) and "" not in ids and joined.count(",") == len(ids) - 1:
-                    rows.append((scope_id, self.run_key(keys), joined, now))
-            if not rows:
-                return
             self._db.execute("BEGIN")
             try:
-                self._db.executemany("INSERT OR REPLACE INTO windows (scope, key, ids, used) VALUES (?, ?, ?, ?)", rows)
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO windows (scope, key, keys, ids, count, used) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(scope_id, run, keys, ids, count, now) for run, keys, ids, count in rows],
+                )
                 self._db.execute(
                     "DELETE FROM windows WHERE (scope, key) NOT IN "
                     "(SELECT scope, key FROM windows ORDER BY used DESC LIMIT ?)",
                     (max(1, self.max_entries // RUN_SIZE),),
                 )
                 self._db.execute("COMMIT")
+                self._run_entries = self._count_run_entries()
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -534,11 +579,13 @@ class SentObjectCache:
             self._db.execute("DELETE FROM sent")
             self._db.execute("DELETE FROM windows")
             self._db.execute("DELETE FROM streams")
+            self._run_entries = 0
 
     def __len__(self) -> int:
+        """Entries recorded one by one, plus the entries of runs."""
         with self._lock, self._db_lock:
             self._flush_locked()
-            return self._count_rows()
+            return self._count_rows() + self._count_run_entries()
 
     def close(self) -> None:
         """Write what is pending, then close the SQLite connection."""

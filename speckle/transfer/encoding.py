@@ -28,10 +28,13 @@ Example::
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+import operator
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -52,6 +55,8 @@ __all__ = [
     "object_fingerprint",
     "object_hash",
     "seal",
+    "json_batches",
+    "sealed_batches",
 ]
 
 #: The key the hash is stored under (the v1 object schema's ``hash``).
@@ -67,6 +72,8 @@ _PACK_OPTIONS = (
     | ormsgpack.OPT_PASSTHROUGH_SUBCLASS
     | ormsgpack.OPT_PASSTHROUGH_UUID
 )
+#: ``HASH_KEY in obj``, for ``map`` over many objects
+_HAS_HASH = operator.methodcaller("__contains__", HASH_KEY)
 #: the scheme of the fingerprints (a new scheme never meets the keys of an old one)
 _SEED = xxhash.xxh64_intdigest(b"speckle object fingerprint: msgpack 1")
 
@@ -211,7 +218,7 @@ def fingerprints(objs: list[dict[str, Any]]) -> list[str]:
     """
     pack, digest, options, seed = ormsgpack.packb, xxhash.xxh3_128_hexdigest, _PACK_OPTIONS, _SEED
     try:
-        if any(HASH_KEY in obj for obj in objs):
+        if any(map(_HAS_HASH, objs)):
             raise ValueError
         return [digest(pack(obj, option=options), seed) for obj in objs]
     except (TypeError, ValueError):
@@ -233,6 +240,102 @@ def seal(canonical: bytes) -> tuple[str, bytes]:
     digest = hashlib.md5(canonical, usedforsecurity=False).hexdigest()
     sep = b"," if len(canonical) > 2 else b""
     return digest, b"".join((memoryview(canonical)[:-1], sep, b'"hash":"', digest.encode("ascii"), b'"}'))
+
+
+#: where orjson may have written a NaN or an infinity (it writes them as ``null``)
+_NULL = re.compile(rb"null")
+
+
+def sealed_batches(objs: Sequence[Mapping[str, Any]], max_bytes: int, max_count: int) -> list[
+        tuple[int, bytes, list[int]]]:
+    """The request bodies that send ``objs``: JSON arrays of what :func:`hash_object` gives each.
+
+    One loop does what any client must (each object's JSON and its MD5) and little else: the
+    JSON goes straight into the body of its batch (no copy per object), and the check that no
+    NaN or infinity was written as ``null`` is one search per body. Plain dicts without a
+    ``hash`` key are written by ``orjson`` directly; anything else goes through
+    :func:`hash_object`. Batches are cut like :func:`~speckle.transfer.plan_batches` cuts them.
+
+    Arguments:
+        objs {list} -- the objects (not modified)
+        max_bytes {int} -- upper bound of a body (a larger object makes a batch of its own)
+        max_count {int} -- upper bound of objects per body
+
+    Returns:
+        list -- ``(first, body, bounds)`` per batch: the index of its first object, the JSON
+        array, and where each object starts in it followed by the body's length (object ``k``
+        of the batch is ``body[bounds[k]:bounds[k + 1] - 1]``)
+
+    Raises:
+        SpeckleInputError -- when an object cannot be represented in JSON
+    """
+    return _batches(objs, max_bytes, max_count, True)
+
+
+def json_batches(objs: Sequence[Mapping[str, Any]], max_bytes: int, max_count: int) -> list[
+        tuple[int, bytes, list[int]]]:
+    """The request bodies that send ``objs`` exactly as given (no hash added), like
+    :func:`sealed_batches`: each object's JSON is what :func:`encode_object` gives.
+
+    Arguments:
+        objs {list} -- the objects (not modified)
+        max_bytes {int} -- upper bound of a body (a larger object makes a batch of its own)
+        max_count {int} -- upper bound of objects per body
+
+    Returns:
+        list -- ``(first, body, bounds)`` per batch (see :func:`sealed_batches`)
+
+    Raises:
+        SpeckleInputError -- when an object cannot be represented in JSON
+    """
+    return _batches(objs, max_bytes, max_count, False)
+
+
+def _batches(objs: Sequence[Any], max_bytes: int, max_count: int, seal: bool) -> list[tuple[int, bytes, list[int]]]:
+    dumps, md5, hexlify, default = orjson.dumps, hashlib.md5, binascii.hexlify, _default
+    batches: list[tuple[int, bytes, list[int]]] = []
+    parts: list[bytes] = [b"["]
+    bounds: list[int] = []
+    first, offset, stop = 0, 1, max_count
+
+    def close() -> None:
+        parts[-1] = parts[-1][:-1] + b"]"  # the comma after the last object
+        bounds.append(offset)
+        body = b"".join(parts)
+        if _NULL.search(body):  # rare in geometry; then each object with a null is checked
+            for k in range(len(bounds) - 1):
+                if b"null" in body[bounds[k] : bounds[k + 1]] and not _finite(objs[first + k]):
+                    encode_object(objs[first + k])  # raises the error a NaN or an infinity gets
+        batches.append((first, body, bounds))
+
+    for index, obj in enumerate(objs):
+        text = None
+        if type(obj) is dict and (not seal or HASH_KEY not in obj):
+            try:
+                text = dumps(obj, default=default)
+            except TypeError:  # integers beyond 64 bits, non-string keys...: see encode_object
+                text = None
+        if not seal:
+            if text is None:
+                text = encode_object(obj)
+            pieces: tuple[bytes, ...] = (text, b",")
+            size = len(text)
+        elif text is not None and len(text) > 2:
+            pieces = (text[:-1], b',"hash":"', hexlify(md5(text).digest()), b'"},')
+            size = len(text) + 42
+        else:
+            sealed = hash_object(obj)[1]
+            pieces, size = (sealed, b","), len(sealed)
+        if index >= stop or (bounds and offset + size + 1 > max_bytes):
+            close()
+            parts, bounds, first, offset = [b"["], [], index, 1
+            stop = index + max_count
+        bounds.append(offset)
+        parts += pieces
+        offset += size + 1
+    if bounds:
+        close()
+    return batches
 
 
 def hash_object(obj: Mapping[str, Any]) -> tuple[str, bytes]:

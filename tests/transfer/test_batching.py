@@ -139,3 +139,89 @@ def test_get_bulk_fetches_chunks_in_parallel_in_request_order() -> None:
     assert [o.id for o in objects] == ids
     assert type(objects[0]).__name__ == "Point"
     assert raw[0] == {"_id": "id0", "type": "Point", "value": [0]}
+
+
+def test_send_splits_bodies_built_in_advance_on_413_and_keeps_order_and_hashes() -> None:
+    import hashlib
+
+    from speckle.transfer import object_hash
+    from speckle.transfer.api import send_objects
+
+    fake = FakeObjects(limit=3000)
+    sent: list[Any] = []
+    objects = [{"type": "Point", "n": i, "value": [i, i * 0.5, None]} for i in range(500)]
+
+    def answer(request: Any, context: Any) -> Any:
+        with fake.lock:
+            sent.extend(_body(request))
+        return fake(request, context)
+
+    with requests_mock.Mocker() as m:
+        m.post(f"{API}/objects", text=answer)
+        result = send_objects(client(max_workers=3, batch_bytes=20000), objects)
+    assert result.object_ids == [f"id{i}" for i in range(500)]
+    assert sum(fake.bodies) == 500 and max(fake.sizes) > 3000  # refused, split, each object saved once
+    saved = {o["n"]: o for o in sent}  # what was saved, once split small enough
+    for obj in objects:
+        wire = saved[obj["n"]]
+        assert wire == {**obj, "hash": object_hash(obj)} and list(wire)[-1] == "hash"
+        canonical = json.dumps(obj, separators=(",", ":")).encode()
+        assert wire["hash"] == hashlib.md5(canonical).hexdigest()
+
+
+def test_received_objects_share_repeated_strings_and_nothing_else_changes() -> None:
+    from speckle.transfer.batching import share_repeated_strings
+
+    def answer() -> list[Any]:
+        return json.loads(json.dumps([
+            {"_id": "a1", "owner": "u1", "createdAt": "t1", "updatedAt": "t1", "type": "Point", "hash": "h"},
+            {"_id": "a2", "owner": "u1", "createdAt": "t2", "updatedAt": "t1", "type": "Line", "value": None},
+            {"_id": "a3", "owner": "u2", "createdAt": "t1", "type": 5},
+            "not an object",
+            {"_id": "other", "owner": "u1", "createdAt": "t1", "updatedAt": None, "type": "Point"},
+        ]))
+
+    items, pool, ids = answer(), {}, ["a1", "a2", "a3", "x", "a5"]
+    ids = [json.loads(json.dumps(i)) for i in ids]  # strings of their own
+    share_repeated_strings(items, pool, ids)
+    assert items == answer()  # equal values, same keys, same order
+    assert [list(i) for i in items if isinstance(i, dict)] == [list(i) for i in answer() if isinstance(i, dict)]
+    assert items[0]["owner"] is items[1]["owner"] is items[4]["owner"]
+    assert items[0]["createdAt"] is items[2]["createdAt"] is items[4]["createdAt"] is items[0]["updatedAt"]
+    assert items[0]["type"] is items[4]["type"] and items[2]["owner"] == "u2"
+    assert all(items[k]["_id"] is ids[k] for k in range(3)) and items[4]["_id"] == "other"
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_create_sends_objects_as_given_across_windows_and_answers_models_like_validation(workers: int) -> None:
+    from speckle.models.objects import Placeholder, Point
+
+    sent: list[Any] = []
+    lock = threading.Lock()
+
+    def answer(request: Any, context: Any) -> Any:
+        objects = _body(request)
+        with lock:
+            sent.extend(objects)
+        context.headers["Content-Type"] = "application/json"
+        return json.dumps({"success": True, "resources": [{"type": "Placeholder", "_id": f"id{o['n']}"}
+                                                          for o in objects]})
+
+    objects: list[Any] = [{"type": "Point", "n": i, "value": [i, None, 0.5]} for i in range(12001)]
+    objects[7] = Point(value=[1, 2, 3], n=7)  # a model is sent as its payload
+    with requests_mock.Mocker() as m:
+        m.post(f"{API}/objects", text=answer)
+        placeholders = client(max_workers=workers, batch_count=700).objects.create(objects)
+        raw = client(max_workers=workers, batch_count=700).objects.create(objects[:3000], raw=True)
+    assert [p.id for p in placeholders] == [f"id{i}" for i in range(12001)]
+    assert all(type(p) is Placeholder for p in placeholders)
+    for k in (0, 1, 5000, 12000):
+        expected = Placeholder.model_validate({"type": "Placeholder", "_id": f"id{k}"})
+        got = placeholders[k]
+        assert got == expected and got.to_payload() == expected.to_payload() == {"type": "Placeholder", "_id": f"id{k}"}
+        assert got.model_fields_set == expected.model_fields_set and got.model_dump() == expected.model_dump()
+    placeholders[0].name = "changed"  # each model is its own
+    assert placeholders[1].name is None and "name" not in placeholders[1].to_payload()
+    by_n = {o["n"]: o for o in sent[:12001]}
+    assert len(by_n) == 12001 and by_n[5] == objects[5] and by_n[7] == {"type": "Point", "value": [1, 2, 3], "n": 7}
+    assert raw == [{"type": "Placeholder", "_id": f"id{i}"} for i in range(3000)]

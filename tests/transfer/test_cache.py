@@ -170,8 +170,27 @@ def test_runs_of_objects_are_found_whole_in_order_only(tmp_path: Path, monkeypat
     assert reopened.find_run("s", ["e"]) == ["5"]
     reopened.record_runs("s", [(["x"], ["has,comma"]), (["y", "z"], ["only one"])])  # not storable: skipped
     assert reopened.find_run("s", ["x"]) is None and reopened.find_run("s", ["y", "z"]) is None
-    reopened.forget_ids("s", ["unrelated"])  # any forgotten id may be in a run: the scope's runs go
-    assert reopened.find_run("s", ["e"]) is None
+    reopened.forget_ids("s", ["unrelated"])  # a run holding none of the forgotten ids stays
+    assert reopened.find_run("s", ["e"]) == ["5"]
+    reopened.forget_ids("s", ["5"])  # the run holding a forgotten id goes
+    assert reopened.find_run("s", ["e"]) is None and reopened.find("s", ["e"]) == [None]
     reopened.record_runs("s", [(["e"], ["5"])])
     reopened.clear()
     assert reopened.find_run("s", ["e"]) is None
+
+
+def test_the_entries_of_runs_are_found_one_by_one(tmp_path: Path) -> None:
+    path = tmp_path / "sent.sqlite3"
+    cache = SentObjectCache(path)
+    cache.record_runs("s", [(["a", "b", "c"], ["1", "2", "3"]), (["d", "e"], ["4", "5"])])
+    assert cache.find("s", ["e", "x", "b"]) == ["5", None, "2"]  # from memory in this process
+    assert len(cache) == 5
+    cache.close()
+    reopened = SentObjectCache(path)  # another process: a large lookup reads the scope whole
+    assert reopened.find("s", ["c", "a", "zz"], expected=5) == ["3", "1", None]
+    reopened.forget("s", ["a"])  # forgetting a key drops the run that holds it, not the others
+    again = SentObjectCache(path)
+    assert again.find("s", ["a", "b", "d"], expected=5) == [None, None, "4"]
+    assert again.find_run("s", ["d", "e"]) == ["4", "5"] and again.find_run("s", ["a", "b", "c"]) is None
+    again.close()
+    reopened.close()

@@ -8,6 +8,7 @@ import math
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -140,3 +141,37 @@ def test_fingerprints_of_a_list_match_one_by_one_and_are_the_same_in_another_pro
     out = subprocess.run([sys.executable, "-c", code, json.dumps(objects[7])], capture_output=True, text=True,
                          env=env, check=True)
     assert out.stdout.strip() == object_fingerprint(objects[7])
+
+
+def test_sealed_batches_hold_what_hash_object_gives_each_object_cut_like_plan_batches() -> None:
+    from speckle.transfer import plan_batches
+    from speckle.transfer.encoding import sealed_batches
+
+    objects: list[Any] = [
+        {"type": "Point", "value": [1, 2.5, -0.0], "properties": {"b": None, "a": "é"}},
+        {},
+        {"hash": "stale", "type": "Line", "value": [1e300, 3]},  # a hash is replaced and goes last
+        {"big": 2**70, "nested": {"x": [None, True]}},  # beyond orjson: the standard library writes it
+        {"type": "Point", "value": [0.5], "point": Point(value=[1, 2, 3])},  # a model inside
+        *({"type": "Mesh", "n": i, "vertices": [i * 0.5] * (i % 50)} for i in range(300)),
+    ]
+    originals = json.dumps(objects, default=str)
+    wires = [hash_object(o)[1] for o in objects]
+    batches = sealed_batches(objects, 3000, 40)
+    assert [(first, first + len(bounds) - 1) for first, _, bounds in batches] == plan_batches(
+        [len(w) for w in wires], 3000, 40
+    )
+    for first, body, bounds in batches:
+        assert bounds[-1] == len(body) and json.loads(body) == [json.loads(w) for w in wires[first:][: len(bounds) - 1]]
+        assert [body[bounds[k] : bounds[k + 1] - 1] for k in range(len(bounds) - 1)] == wires[first:][: len(bounds) - 1]
+    assert json.dumps(objects, default=str) == originals  # nothing the caller gave was changed
+
+
+def test_sealed_batches_refuse_nan_and_infinity_even_next_to_nulls() -> None:
+    from speckle.transfer.encoding import sealed_batches
+
+    good = [{"type": "Point", "value": [1, 2, 3], "n": None} for _ in range(10)]
+    for bad in ({"v": [math.nan], "n": None}, {"v": math.inf}, {"w": {"deep": [-math.inf, None]}}):
+        with pytest.raises(SpeckleInputError):
+            sealed_batches([*good, bad, *good], 1000, 5)
+    assert len(sealed_batches(good, 1000, 5)) == 2
