@@ -10,6 +10,7 @@ import websocket
 from speckle import realtime, transfer
 from speckle.base.client import ClientBase
 from speckle.base.resource import check_id
+from speckle.compat.legacy import LegacyCallsMixin
 from speckle.errors import SpeckleInputError
 from speckle.models.resources import User
 from speckle.resources import accounts, api_clients, comments, objects, projects, server, streams
@@ -18,7 +19,7 @@ from speckle.transfer import ReceiveResult, SendResult
 __all__ = ["SpeckleApiClient"]
 
 
-class SpeckleApiClient(ClientBase):
+class SpeckleApiClient(LegacyCallsMixin, ClientBase):
     """Speckle Client documentation
 
     The SpeckleClient class is used to manage authentication and dispatch request to a given

@@ -150,6 +150,17 @@ def _cast_error(kind: str, value: Any, path: str, label: str | None = None) -> P
     return PathError(path, kind, value, text)
 
 
+def id_errors(body: Mapping[str, Any]) -> list[PathError]:
+    """The failure of a body's ``_id`` that is no ObjectId (``doc.set({_id})`` then ``save()``)."""
+    if "_id" not in body:
+        return []
+    try:
+        object_id(body["_id"])
+    except CastFailure:
+        return [_cast_error(OBJECT_ID.kind, body["_id"], "_id")]
+    return []
+
+
 def object_id(value: Any) -> str | None:
     """mongoose ``ObjectId`` cast: 24 hex digits, 12 one-byte characters, or ``{_id}`` of those."""
     if value is None:

@@ -25,7 +25,7 @@ B = {"family": Family.B, "style": Style.MESSAGE}
 def resolve_resource(call: Call, resource_type: str, resource_id: str) -> tuple[str, Kind, Document | None]:
     """Look a comment target up by type (streams by ``streamId``, others by ``_id``)."""
     if resource_type not in RESOURCE_TYPES:
-        raise ServerCrash("Cannot read property 'findOne' of undefined", "TypeError")
+        raise ServerCrash("Cannot read property 'then' of undefined", "TypeError")
     collection, kind, model = RESOURCE_TYPES[resource_type]
     if collection == "streams":
         return collection, kind, get_stream(call, resource_id)
@@ -81,6 +81,7 @@ def list_comments(call: Call) -> Document:
     found = query.apply(
         call.store.all("comments"),
         scope=lambda c: c.get("owner") == uid or uid in schema.clean_ids(c.get("assignedTo")),
+        hydrate="comments",
     )
     return {"success": True, "resources": [models.minimize(c) for c in found]}
 
@@ -108,8 +109,9 @@ def update_comment(call: Call) -> Document:
     body = call.body_dict()
     check(call.user, "write", comment, "comment", body.keys())
     models.check_version(comment, body)
+    version = models.versioned("comments", comment, body)
     models.apply("comments", comment, body)
-    call.store.save("comments", models.touch(comment))
+    call.store.save("comments", models.touch(comment, version=version))
     return {"success": True, "message": "Comment edited", "fields": list(body)}
 
 

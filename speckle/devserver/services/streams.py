@@ -49,13 +49,14 @@ def create_stream(call: Call) -> Document:
     """Create a stream, bulk-saving its objects."""
     body = call.body_dict()
     saved = bulk_save(call, body["objects"]) if "objects" in body else []
-    fields = {k: v for k, v in body.items() if k != "objects"}
-    fields.setdefault("private", not call.config.public_streams)
     stream = models.new_document(
-        "streams", fields, owner=call.uid, streamId=new_stream_id(call), objects=_object_ids(saved)
+        "streams", body, defaults={"private": not call.config.public_streams},
+        owner=call.uid, streamId=new_stream_id(call), objects=_object_ids(saved),
     )
     call.store.insert("streams", stream)
-    return {"success": True, "message": "Created stream", "resource": models.stream_out(stream)}
+    out = models.minimize(stream)
+    out["objects"] = [{"type": models.PLACEHOLDER, "_id": o} for o in stream["objects"]]
+    return {"success": True, "resource": out, "message": "Created stream"}
 
 
 def _populate_permissions(call: Call, streams: list[Document]) -> None:
@@ -82,10 +83,13 @@ def _list_streams(call: Call, *, scoped: bool) -> list[Document]:
     def mine(stream: Document) -> bool:
         return is_member(uid, stream)
 
-    streams = query.apply(call.store.all("streams"), scope=mine if scoped else None)
+    if scoped and query.projection and any(query.projection.values()):
+        # populate() of canRead/canWrite adds them to an inclusive projection
+        query.projection = {**query.projection, "canRead": 1, "canWrite": 1}
+    streams = query.apply(call.store.all("streams"), scope=mine if scoped else None, hydrate="streams")
     if populate:
         _populate_permissions(call, streams)
-    return [models.stream_out(s) for s in streams]
+    return [models.stream_out(s, id_first=True) for s in streams]
 
 
 @route("GET", "/streams", auth=Auth.MANDATORY, style=Style.SOMETHING_FAILED)
@@ -108,7 +112,7 @@ def get_one_stream(call: Call) -> Document:
     """One stream; ``layers`` always present (a default layer is invented when needed)."""
     stream = _readable_stream(call, call.params["streamId"])
     query = call.query()
-    out = models.stream_out(project(stream, prepare_projection(query.projection, query.raw)))
+    out = models.stream_out(project(stream, prepare_projection(query.projection, query.raw)), lean=True)
     if not out.get("layers"):
         objects = out.get("objects")
         out["layers"] = (
@@ -130,12 +134,15 @@ def update_stream(call: Call) -> Document:
     if "objects" in body:
         entries = body["objects"]
         if not isinstance(entries, list):
-            raise ServerCrash("objects.filter is not a function", "TypeError")
+            raise ServerCrash("req.body.objects.filter is not a function", "TypeError")
         full = [e for e in entries if not models.is_placeholder(e)]
         if full:
             body["objects"] = _object_ids(bulk_save(call, full))
             saved_objects = True
     models.check_version(stream, body)
+    # mongoose bumps __v when an array path changes (canRead/canWrite compared as sent, nulls included)
+    version = models.versioned("streams", stream, {k: v for k, v in body.items() if k != "objects"})
+    objects_before = stream.get("objects")
     # v1 re-assigns canRead/canWrite (nulls filtered out) after setting the body, which
     # drops their cast failures: the old lists stay; `objects` is re-assigned likewise
     # when objects were saved
@@ -144,7 +151,8 @@ def update_stream(call: Call) -> Document:
     for key in ("canRead", "canWrite"):
         stream[key] = [u for u in schema.clean_ids(stream.get(key))] \
             if isinstance(stream.get(key), list) else stream.get(key)
-    call.store.save("streams", models.touch(stream))
+    version = version or stream.get("objects") != objects_before
+    call.store.save("streams", models.touch(models.add_late_defaults("streams", stream), version=version))
     return {"success": True, "message": "Patched stream fields: " + ",".join(body.keys())}
 
 
@@ -243,6 +251,8 @@ def _revision(stream: Document, sender: Document | None) -> Document:
 @route("GET", "/streams/:streamId/delta/:otherId", auth=Auth.OPTIONAL)
 def get_delta(call: Call) -> Document | Reply:
     """Delta from stream A to stream B, with sender metadata."""
+    if call.params["streamId"] == call.params["otherId"]:
+        raise HttpError(400, {"success": False, "message": "Can not diff the same stream, yo!"})
     a, b = _two_readable(call)
     sender_a, sender_b = _sender(call, a), _sender(call, b)
     a_objs, b_objs = a.get("objects") or [], b.get("objects") or []
@@ -268,8 +278,8 @@ def get_delta(call: Call) -> Document | Reply:
     missing = [name for name, sender in (("A", sender_a), ("B", sender_b)) if sender is None]
     if not missing:
         return body
-    body["message"] = f"Clients from Stream {' and Stream '.join(missing)} are undefined"
-    return Reply(body, 400)
+    message = f"Clients from Stream {' and Stream '.join(missing)} are undefined"
+    return Reply({"success": True, "message": message, **body}, 400)
 
 
 @route("POST", "/streams/:streamId/delta", auth=Auth.MANDATORY, style=Style.STRINGIFY)
@@ -316,9 +326,9 @@ def stream_objects(call: Call) -> Document:
             return RawJson('{"success":true,"resources":' + dumps(docs) + ',"message":' + dumps(_LIST_MESSAGE) + "}")
         present = set(order)
         docs = query.apply([{"_id": _id, "updatedAt": updated} if updated is not None else {"_id": _id}
-                            for _id, updated in sorted(found.items()) if _id in present])
+                            for _id, updated in sorted(found.items()) if _id in present], hydrate="objects")
     else:
-        docs = query.apply(call.store.find_in("objects", "_id", order))
+        docs = query.apply(call.store.find_in("objects", "_id", order), hydrate="objects")
     by_id = {d["_id"]: d for d in docs if "_id" in d}
     return {"success": True, "resources": [by_id[o] for o in order if o in by_id], "message": _LIST_MESSAGE}
 
@@ -343,6 +353,6 @@ def stream_clients(call: Call) -> Document:
     """Clients attached to a readable stream."""
     stream = _readable_stream(call, call.params["streamId"])
     query = call.query(models.SCHEMAS["clients"])
-    clients = query.apply(call.store.find_by("clients", "streamId", stream["streamId"]))
+    clients = query.apply(call.store.find_by("clients", "streamId", stream["streamId"]), hydrate="clients")
     return {"success": True, "resources": [models.minimize(c) for c in clients],
             "message": f"Client list for stream {stream['streamId']} returned."}
