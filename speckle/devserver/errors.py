@@ -126,6 +126,11 @@ class ServerCrash(Exception):
     def __init__(self, text: str, name: str = "Error"):
         super().__init__(text)
         self.text = f"{name}: {text}"
+        self.error = SpeckleError(text, name)
+
+    def rejected(self) -> SpeckleError:
+        """The same exception thrown inside a promise chain: a handler error, not a crash."""
+        return self.error
 
 
 def status_for(family: Family, error: SpeckleError) -> int:

@@ -197,7 +197,10 @@ def typed_value(value: str) -> Any:
 
 def typed_values(value: str) -> list[Any]:
     """Comma-split (quotes protect commas) and type each value."""
-    return [typed_value(m.group(0)) for m in _COMMA_SPLIT.finditer(value)]
+    values = [typed_value(m.group(0)) for m in _COMMA_SPLIT.finditer(value)]
+    if not values:  # only commas: v1's `svalue.match(...)` is null and `.forEach` crashes
+        raise ServerCrash("Cannot read properties of null (reading 'forEach')", "TypeError")
+    return values
 
 
 def _js_string(value: Any) -> str:

@@ -102,11 +102,21 @@ def test_objects_written_just_before_a_download_are_checked_again(speckle_server
                                                                   make_client: MakeClient) -> None:
     client = make_client(speckle_server)
     sent = client.send(fresh(20), name="fresh")
-    first = client.receive(str(sent.stream_id), raw=True)  # written this very second: not trusted yet
-    assert len(first.fetched) == 20
+    first = client.receive(str(sent.stream_id), raw=True)  # objects written this very second: not trusted yet
+    trusted = set(first.versions)  # (how many depends on when the second turned)
     settle()
-    assert len(client.receive(str(sent.stream_id), raw=True).fetched) == 20
+    again = client.receive(str(sent.stream_id), raw=True)
+    assert set(again.fetched) == set(sent.object_ids) - trusted
     assert client.receive(str(sent.stream_id), raw=True).fetched == []
+
+
+def test_settled_versions() -> None:
+    from speckle.transfer.api import _settled
+
+    now = "2026-12-03T12:17:03.000Z"
+    assert _settled("2026-12-03T12:17:02.999Z", now)
+    assert not _settled("2026-12-03T12:17:03.000Z", now) and not _settled("2026-12-03T12:17:03.500Z", now)
+    assert not _settled("2026-12-03T12:17:02Z", now) and not _settled(None, now) and not _settled(17, now)
 
 
 def test_use_cache_false_and_previous(speckle_server: Any, make_client: MakeClient) -> None:

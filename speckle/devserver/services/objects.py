@@ -238,9 +238,9 @@ def _get_object(call: Call) -> dict[str, Any]:
 @route("GET", "/objects/:objectId", auth=Auth.OPTIONAL)
 def get_object(call: Call) -> Document:
     """One object (prepared projection)."""
+    query = call.query()  # parsed first, as v1 does (a query it cannot parse crashes it)
     obj = _get_object(call)
     check(call.user, "read", obj, "object")
-    query = call.query()
     projection = prepare_projection(query.projection, query.raw)
     obj = models.hydrate("objects", project(obj, projection), projection)
     obj.pop("partOf", None)

@@ -110,8 +110,8 @@ def list_all_streams(call: Call) -> Document:
 @route("GET", "/streams/:streamId", auth=Auth.OPTIONAL, family=Family.B, style=Style.MESSAGE)
 def get_one_stream(call: Call) -> Document:
     """One stream; ``layers`` always present (a default layer is invented when needed)."""
+    query = call.query()  # parsed first, as v1 does (a query it cannot parse crashes it)
     stream = _readable_stream(call, call.params["streamId"])
-    query = call.query()
     out = models.stream_out(project(stream, prepare_projection(query.projection, query.raw)), lean=True)
     if not out.get("layers"):
         objects = out.get("objects")
@@ -310,12 +310,21 @@ def apply_delta(call: Call) -> Document:
     return {"success": True, "message": "Applied Delta Δ"}
 
 
+def _query_after_check(call: Call, schema: dict[str, str]) -> Any:
+    """The query of a route that parses it inside its promise chain (after the permission check):
+    a query v1 cannot parse is a handler error there, not a crash."""
+    try:
+        return call.query(schema)
+    except ServerCrash as exc:
+        raise exc.rejected() from exc
+
+
 @route("GET", "/streams/:streamId/objects", auth=Auth.OPTIONAL, family=Family.C, style=Style.MESSAGE)
 def stream_objects(call: Call) -> Document:
     """The stream's objects in stream order, duplicates repeated (§8.4)."""
     stream = _readable_stream(call, call.params["streamId"])
     order = [o for o in stream.get("objects") or [] if isinstance(o, str)]
-    query = call.query(models.SCHEMAS["objects"])
+    query = _query_after_check(call, models.SCHEMAS["objects"])
     if _versions_only(query):  # e.g. ?fields=updatedAt: answered from an index, without the documents
         found = call.store.object_versions(order)
         if not query.criteria and not query.sort and not query.offset and not query.limit:
@@ -352,7 +361,7 @@ def _versions_only(query: Any) -> bool:
 def stream_clients(call: Call) -> Document:
     """Clients attached to a readable stream."""
     stream = _readable_stream(call, call.params["streamId"])
-    query = call.query(models.SCHEMAS["clients"])
+    query = _query_after_check(call, models.SCHEMAS["clients"])
     clients = query.apply(call.store.find_by("clients", "streamId", stream["streamId"]), hydrate="clients")
     return {"success": True, "resources": [models.minimize(c) for c in clients],
             "message": f"Client list for stream {stream['streamId']} returned."}
