@@ -202,6 +202,11 @@ class Runner:
 
     base_url: str
     ws_wait: float = 0.4
+    #: Frame counts each websocket step is expected to see (from recorded answers): a step waits
+    #: for them (up to ``ws_patience`` seconds) before its ``ws_wait``, so a loaded machine does
+    #: not cut a step short.
+    expected_frames: list[dict[str, int]] | None = None
+    ws_patience: float = 5.0
     records: list[Record] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
     apitokens: dict[str, str] = field(default_factory=dict)
@@ -257,8 +262,23 @@ class Runner:
 
     def ws_settle(self, label: str, wait: float | None = None) -> None:
         """Wait, then record what each socket received (heartbeat ``ping`` frames left out)."""
+        frames: dict[str, list[str]] = {name: [] for name in sorted(self.sockets)}
+
+        def collect() -> None:
+            for name, sock in self.sockets.items():
+                frames[name].extend(f for f in sock.drain() if f != "ping")
+
+        step = sum(1 for r in self.records if r.get("request") == "websocket")
+        if self.expected_frames is not None and step < len(self.expected_frames):
+            wanted = self.expected_frames[step]
+            deadline = time.monotonic() + self.ws_patience
+            while time.monotonic() < deadline:
+                collect()
+                if all(len(frames.get(name, [])) >= count for name, count in wanted.items()):
+                    break
+                time.sleep(0.02)
         time.sleep(self.ws_wait if wait is None else wait)
-        frames = {name: [f for f in sock.drain() if f != "ping"] for name, sock in sorted(self.sockets.items())}
+        collect()
         self.records.append({
             "label": label, "request": "websocket", "frames": frames,
             "closed": sorted(name for name, sock in self.sockets.items() if sock.closed),
@@ -535,6 +555,7 @@ def _clients(run: Runner) -> None:
     run.call("PUT", f"/clients/{c1}", "writer", {"online": False, "documentName": "renamed", "junk": 1})
     run.call("PUT", "/clients/not-an-id", "owner", {"online": False})
     run.call("GET", f"/streams/{s1}/clients", "reader")
+    run.call("PUT", f"/clients/{c1}", "owner", {"__v": 9, "canRead": [run.ids["reader"]]}, label="stale __v (client)")
     run.call("GET", f"/streams/{s1}/delta/{run.ids['s2']}", "owner")
     run.call("DELETE", f"/clients/{c2}", "stranger")
     run.call("DELETE", f"/clients/{c2}", "owner")
@@ -569,6 +590,8 @@ def _comments(run: Runner) -> None:
     run.call("PUT", f"/comments/{cm}", "reader", {"text": "no"})
     run.call("PUT", f"/comments/{cm}", "owner", {"text": "edited", "closed": True, "junk": 1})
     run.call("GET", f"/comments/{cm}", "owner")
+    run.call("PUT", f"/comments/{cm}", "owner", {"__v": 7, "labels": ["stale"]}, label="stale __v (comment)")
+    run.call("PUT", f"/comments/{cm}", "owner", {"__v": 7, "text": "no list changed"})
     run.call("DELETE", f"/comments/{cm}", "reader")
     run.call("DELETE", f"/comments/{cm}", "owner")
     run.call("DELETE", "/comments/not-an-id", "owner")
@@ -613,10 +636,13 @@ def _projects(run: Runner) -> None:
     run.call("DELETE", f"/projects/{p}/removestream/{s2}", "owner")
     run.call("DELETE", f"/projects/{p}/removestream/nope", "owner")
     run.call("GET", f"/projects/{p}", "owner")
+    run.call("PUT", f"/projects/{p}", "owner", {"__v": 0, "tags": ["stale"]}, label="stale __v (project)")
     run.call("DELETE", f"/projects/{p}", "stranger")
     run.call("DELETE", f"/projects/{p}", "owner")
     run.call("DELETE", "/projects/not-an-id", "owner")
     run.call("DELETE", "/projects/5f0000000000000000000000", "owner")
+    run.call("PUT", f"/streams/{s1}", "owner", {"__v": 0, "tags": ["stale"]}, label="stale __v (stream)")
+    run.call("PUT", f"/streams/{s1}", "owner", {"__v": 0, "description": "stale, no list"})
     # stream deletion last: its children go with it
     run.call("DELETE", f"/streams/{run.ids['clone']}", "owner")
     run.call("DELETE", f"/streams/{s2}", "stranger")
@@ -724,9 +750,17 @@ def _websockets(run: Runner, heartbeat_timeout: float) -> None:
 
 
 # -- running and comparing ---------------------------------------------------------------------------
-def run_against(base_url: str, ws_wait: float = 0.4, heartbeat_timeout: float = 35.0) -> list[Record]:
-    """Run :func:`scenario` against one server and return its records (raw answers)."""
-    runner = Runner(base_url, ws_wait)
+def run_against(base_url: str, ws_wait: float = 0.4, heartbeat_timeout: float = 35.0,
+                expected: list[Record] | None = None) -> list[Record]:
+    """Run :func:`scenario` against one server and return its records (raw answers).
+
+    ``expected``: recorded answers to the same calls; websocket steps then wait for as many
+    frames as were recorded (the comparison still sees whatever arrives).
+    """
+    counts = None if expected is None else [
+        {name: len(got) for name, got in r["frames"].items()} for r in expected if r.get("request") == "websocket"
+    ]
+    runner = Runner(base_url, ws_wait, expected_frames=counts)
     try:
         scenario(runner, heartbeat_timeout)
     finally:
@@ -841,10 +875,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         expected = load_fixture(args.fixture)
     if args.local:
-        got = run_against(args.local, heartbeat_timeout=args.heartbeat_timeout)
+        got = run_against(args.local, heartbeat_timeout=args.heartbeat_timeout, expected=expected)
     else:
         with local_server(heartbeat_interval=30.0 if args.real else 1.0) as url:
-            got = run_against(url, heartbeat_timeout=args.heartbeat_timeout)
+            got = run_against(url, heartbeat_timeout=args.heartbeat_timeout, expected=expected)
     report = compare(expected, got)
     print(report.text(args.limit))
     return 0 if report.identical == report.calls else 1

@@ -137,11 +137,21 @@ class PathError:
     kind: str
     value: Any
     message: str
+    name: str = "CastError"
 
     def as_json(self) -> Document:
-        """The ``CastError`` object as ``JSON.stringify`` shows it inside ``errors``."""
+        """The error object as ``JSON.stringify`` shows it inside ``errors``."""
+        if self.name != "CastError":
+            return {"message": self.message, "name": self.name, "properties": {
+                "message": self.message, "type": self.kind, "path": self.path}, "kind": self.kind,
+                "path": self.path}
         return {"stringValue": cast_value_text(self.value), "kind": self.kind, "value": self.value,
                 "path": self.path, "reason": {}, "message": self.message, "name": "CastError"}
+
+
+def required_error(path: str) -> PathError:
+    """The ``ValidatorError`` of a ``required`` path that has no value."""
+    return PathError(path, "required", None, f"Path `{path}` is required.", "ValidatorError")
 
 
 def _cast_error(kind: str, value: Any, path: str, label: str | None = None) -> PathError:

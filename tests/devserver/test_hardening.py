@@ -89,6 +89,21 @@ def test_comment_and_client_casts(http: Http) -> None:
     assert http.ok("GET", "/clients", owner)["resources"][0]["streamId"] == "18446744073709552000"
 
 
+def test_comment_creation_reports_cast_and_required_errors_together(http: Http) -> None:
+    owner, _, stream = _setup(http)
+    sid = stream["streamId"]
+    bad = http("POST", f"/comments/stream/{sid}", owner, json={"closed": "x"})
+    assert bad.status_code == 404 and bad.json()["message"] == (
+        'Comment validation failed: closed: Cast to Boolean failed for value "x" at path "closed", '
+        "text: Path `text` is required.")
+    good = http.ok("POST", f"/comments/stream/{sid}", owner, json={"text": "fine", "closed": "yes"})
+    assert good["resource"]["closed"] is True
+    # as on v1, the target keeps the id of the comment that failed (v1-api.md, quirk 33)
+    comments = http.ok("GET", f"/streams/{sid}", owner)["resource"]["comments"]
+    assert len(comments) == 2 and comments[1] == good["resource"]["_id"]
+    assert [c["_id"] for c in http.ok("GET", f"/comments/stream/{sid}", owner)["resources"]] == [comments[1]]
+
+
 def test_projects_objects_and_accounts_casts(http: Http) -> None:
     owner, _, _ = _setup(http)
     nested = http("POST", "/projects", owner, json={"permissions": {"canRead": 1.5}})

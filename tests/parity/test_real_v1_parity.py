@@ -30,7 +30,7 @@ def runs() -> tuple[list[dict], list[dict]]:
     """The recorded real answers and the local server's answers to the same calls."""
     expected = compare_servers.load_fixture(FIXTURE)
     with compare_servers.local_server(heartbeat_interval=0.5) as url:
-        got = compare_servers.run_against(url, ws_wait=0.3, heartbeat_timeout=5.0)
+        got = compare_servers.run_against(url, ws_wait=0.2, heartbeat_timeout=5.0, expected=expected)
     return expected, got
 
 

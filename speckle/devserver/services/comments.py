@@ -42,14 +42,18 @@ def create_comment(call: Call) -> Document:
         raise SpeckleError("Resource not found.")
     if kind == "user":
         raise type_error("push", "undefined")
+    # v1 builds the comment, pushes its id into the target and saves both: the target keeps
+    # the id even when the comment fails validation (cast failures, then a missing text)
+    fields, errors = schema.cast_body("comments", call.body_dict())
     comment = models.new_document(
-        "comments", call.body_dict(), owner=call.uid or None,
-        resource={"resourceType": rtype, "resourceId": rid},
+        "comments", fields, owner=call.uid or None, resource={"resourceType": rtype, "resourceId": rid},
     )
     target.setdefault("comments", []).append(comment["_id"])
     call.store.save(collection, models.touch(target))
-    if comment.get("text") in (None, ""):
-        raise SpeckleError("Comment validation failed: text: Path `text` is required.", "ValidationError")
+    if comment.get("text") in (None, "") and not any(e.path == "text" for e in errors):
+        errors.append(schema.required_error("text"))
+    if errors:
+        raise schema.validation_failure("comments", errors)
     call.store.insert("comments", comment)
     return {"success": True, "message": "Stop talking and chatting and do some work.",
             "resource": models.minimize(comment)}

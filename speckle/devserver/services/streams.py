@@ -60,7 +60,7 @@ def create_stream(call: Call) -> Document:
 
 
 def _populate_permissions(call: Call, streams: list[Document]) -> None:
-    wanted = {u for s in streams for key in ("canRead", "canWrite") for u in s.get(key) or []}
+    wanted = {u for s in streams for key in ("canRead", "canWrite") for u in schema.clean_ids(s.get(key))}
     users = get_users(call, list(wanted))
     for stream in streams:
         for key in ("canRead", "canWrite"):
