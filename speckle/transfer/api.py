@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import xxhash
 
-from speckle._untrusted import preview
+from speckle._untrusted import preview, short_repr
 from speckle.base.resource import as_payload, check_id, placeholder_ids
 from speckle.errors import PayloadTooLargeError, SpeckleError, SpeckleInputError, SpeckleResponseError
 from speckle.models.objects import DENIED_OBJECT_TEXT, DeniedObject, SpeckleObject, parse_object
@@ -111,7 +111,7 @@ class ReceiveResult:
 
     def __repr__(self) -> str:
         return (
-            f"<ReceiveResult stream_id={self.stream.streamId!r} objects={len(self.objects)} "
+            f"<ReceiveResult stream_id={short_repr(self.stream.streamId)} objects={len(self.objects)} "
             f"missing={len(self.missing)} seconds={self.seconds:.2f}>"
         )
 

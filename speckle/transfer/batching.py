@@ -9,6 +9,7 @@ are put back in input order whatever order the requests finish in.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import gc
 import logging
 import os
@@ -151,7 +152,8 @@ class WorkQueue:
             return
         while len(self._pending) >= 2 * self.max_workers:
             self._collect(FIRST_COMPLETED)
-        self._pending.add(self._pool.submit(job, *args))
+        # in the caller's context: a time_limit() block covers the workers' requests too
+        self._pending.add(self._pool.submit(contextvars.copy_context().run, job, *args))
 
     def _collect(self, when: str) -> None:
         finished, self._pending = wait(self._pending, return_when=when)
