@@ -318,7 +318,7 @@ def placeholder_from_db(object_id: Any) -> Document:
 
 def placeholders(object_ids: Iterable[Any]) -> list[Document]:
     """Placeholders for a list of ids."""
-    return [placeholder(i) for i in object_ids]
+    return [{"type": PLACEHOLDER, "_id": i} for i in object_ids]
 
 
 def stream_out(stream: Mapping[str, Any], *, id_first: bool = False, lean: bool = False) -> Document:

@@ -140,6 +140,14 @@ case("receive", [("GET", f"{A}/streams/{SID}$", lambda: ok(resource=stream())),
 case("receive raw", [("GET", f"{A}/streams/{SID}$", lambda: ok(resource=stream())),
                      ("POST", f"{A}/objects/getbulk$", lambda: ok(resources=[obj(), obj("o2")]))],
      lambda c: c.receive(SID, raw=True))
+# receiving again: the versions of the stream's objects, then only what changed (the previous
+# result stands for the record of received objects)
+case("receive again", [("GET", f"{A}/streams/{SID}$", lambda: ok(resource=stream())),
+                       ("GET", f"{A}/streams/{SID}/objects$",
+                        lambda: ok(resources=[{"_id": OID, "updatedAt": "2020-05-20T10:00:00.000Z"},
+                                              {"_id": "o2", "updatedAt": "2020-05-21T10:00:00.000Z"}])),
+                       ("POST", f"{A}/objects/getbulk$", lambda: ok(resources=[obj("o2")]))],
+     lambda c: c.receive(SID, raw=True, previous=_previous(c)))
 case("register_socket_client", [("POST", f"{A}/clients$", lambda: ok(resource={"_id": "c9"}))],
      lambda c: c.register_socket_client(SID))
 # -- accounts -----------------------------------------------------------------------------------------------
@@ -396,6 +404,16 @@ def answer(draw: st.DrawFn, doc: Any) -> tuple[int, dict[str, str], bytes]:
     return status, headers, body
 
 
+def _previous(client: SpeckleApiClient) -> Any:
+    """An earlier result of stream SID: both objects, the first unchanged since."""
+    from speckle.models.resources import Stream
+    from speckle.transfer import ReceiveResult
+
+    held = [{**obj(), "updatedAt": "2020-05-20T10:00:00.000Z"}, {**obj("o2"), "updatedAt": "2020-05-19T10:00:00.000Z"}]
+    return ReceiveResult(Stream.from_data({"streamId": SID}), held, raw=True, ids=[OID, "o2"],
+                         versions={OID: "2020-05-20T10:00:00.000Z", "o2": "2020-05-19T10:00:00.000Z"})
+
+
 class _Formatting(logging.Handler):
     """Formats every record (so a log line that cannot be written fails the test)."""
 
@@ -428,7 +446,7 @@ def shown(result: Any) -> str:
 
 
 def make_client(login: bool, generation: str) -> SpeckleApiClient:
-    client = SpeckleApiClient(HOST, max_retries=1, deadline=DEADLINE, sent_cache=False,
+    client = SpeckleApiClient(HOST, max_retries=1, deadline=DEADLINE, sent_cache=False, received_cache=False,
                               server_generation=generation or None)
     client.transport._sleep = lambda seconds: None
     if login:

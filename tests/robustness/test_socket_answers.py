@@ -21,7 +21,8 @@ OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r
 
 
 def client_of(url: str, **options: object) -> SpeckleApiClient:
-    options = {"max_retries": 0, "timeout": 2.0, "sent_cache": False, "server_generation": "v1", **options}
+    options = {"max_retries": 0, "timeout": 2.0, "sent_cache": False, "received_cache": False,
+               "server_generation": "v1", **options}
     return SpeckleApiClient(url, **options)  # type: ignore[arg-type]
 
 

@@ -123,7 +123,7 @@ def _insert(call: Call, pending: list[dict[str, Any]], texts: dict[int, str]) ->
             doc["updatedAt"] = stamp
             text = dumps(models.minimize(doc))  # mongoose saves without empty objects
         rows.append((new_id, text, column_value(entry["hash"]), hash_key(entry["hash"]), owner,
-                     1 if entry.get("private") else 0))
+                     1 if entry.get("private") else 0, stamp))
         entry["_id"] = first_by_hash.setdefault(entry["hash"], new_id)
     call.store.insert_rows("objects", rows)
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from .. import ids, models, schema
 from ..errors import Family, HttpError, ServerCrash, SpeckleError, Style, type_error
+from ..jsonutil import dumps
 from ..permissions import check, is_member
 from ..querylang import prepare_projection, project
-from .base import Auth, Call, Document, Reply, get_stream, get_users, require, route
+from .base import Auth, Call, Document, RawJson, Reply, get_stream, get_users, require, route
 from .objects import bulk_save
 
 SCHEMA = models.SCHEMAS["streams"]
@@ -324,10 +325,36 @@ def stream_objects(call: Call) -> Document:
     stream = _readable_stream(call, call.params["streamId"])
     order = [o for o in stream.get("objects") or [] if isinstance(o, str)]
     query = _query_after_check(call, models.SCHEMAS["objects"])
-    docs = query.apply(call.store.find_in("objects", "_id", order), hydrate="objects")
+    if _versions_only(query):  # e.g. ?fields=updatedAt: answered from an index, without the documents
+        found = call.store.object_versions(order)
+        if not query.criteria and not query.sort and not query.offset and not query.limit:
+            if "updatedAt" in query.projection:  # type: ignore[operator]
+                docs = [{"_id": _id, "updatedAt": found[_id]} for _id in order if _id in found]
+            else:
+                docs = [{"_id": _id} for _id in order if _id in found]
+            return RawJson('{"success":true,"resources":' + dumps(docs) + ',"message":' + dumps(_LIST_MESSAGE) + "}")
+        present = set(order)
+        docs = query.apply([{"_id": _id, "updatedAt": updated} if updated is not None else {"_id": _id}
+                            for _id, updated in sorted(found.items()) if _id in present], hydrate="objects")
+    else:
+        docs = query.apply(call.store.find_in("objects", "_id", order), hydrate="objects")
     by_id = {d["_id"]: d for d in docs if "_id" in d}
-    return {"success": True, "resources": [by_id[o] for o in order if o in by_id],
-            "message": "Object list returned. If querying, duplication of objects in list will not be respected."}
+    return {"success": True, "resources": [by_id[o] for o in order if o in by_id], "message": _LIST_MESSAGE}
+
+
+_LIST_MESSAGE = "Object list returned. If querying, duplication of objects in list will not be respected."
+#: Object fields the store keeps outside the documents, enough for some queries.
+_VERSION_FIELDS = frozenset(("_id", "updatedAt"))
+
+
+def _versions_only(query: Any) -> bool:
+    """Whether a query names only ``_id`` and ``updatedAt``, projecting onto them."""
+    if not query.projection or any(v != 1 for v in query.projection.values()):
+        return False
+    named = set(query.projection) | {path for path, _ in query.sort}
+    for criterion in query.criteria:
+        named.update(criterion)
+    return named <= _VERSION_FIELDS
 
 
 @route("GET", "/streams/:streamId/clients", auth=Auth.OPTIONAL, family=Family.B, style=Style.MESSAGE)
