@@ -436,3 +436,17 @@ def test_retry_warnings_mask_tokens(wire, client, caplog):
         client.transport.request("GET", url)
     assert "retry 1/3" in caplog.text
     assert TOKEN.split()[1] not in caplog.text
+
+
+def test_answers_are_read_whole_and_parsed_alike_lean_or_not(wire):
+    # a body far larger than requests' 10 KB chunks, read in one piece; gzip is inflated
+    doc = {"success": True, "resource": {"name": "é ✓", "big": 2**70, "none": None,
+                                         "objects": [{"type": "Placeholder", "_id": f"{i:024x}"} for i in range(5000)]}}
+    raw = json.dumps(doc, ensure_ascii=False).encode()
+    wire.get(f"{API}/plain", content=raw, headers={"Content-Type": "application/json"})
+    wire.get(f"{API}/zipped", content=gzip.compress(raw),
+             headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    transport = Transport(API)
+    for path in ("/plain", "/zipped"):
+        assert transport.request("GET", path) == doc
+        assert transport.request("GET", path, lean=True) == doc
