@@ -241,3 +241,18 @@ def test_placeholder_ids_checks_every_entry_on_the_fast_path_too() -> None:
             placeholder_ids(bad)
     with pytest.raises(SpeckleResponseError, match="999 objects"):
         placeholder_ids(good, expected=999)
+
+
+def test_an_answer_of_one_owner_and_save_time_shares_them_in_one_pass() -> None:
+    from speckle.transfer.batching import share_repeated_strings
+
+    def answer() -> list[Any]:
+        return json.loads(json.dumps([{"_id": f"a{i}", "owner": "u1", "type": "Point" if i % 2 else "Line",
+                                       "createdAt": "t1", "value": [i], "updatedAt": "t1"} for i in range(50)]))
+
+    items, pool = answer(), {}
+    share_repeated_strings(items, pool)
+    assert items == answer() and all(list(a) == list(b) for a, b in zip(items, answer(), strict=True))
+    assert len({id(i["owner"]) for i in items}) == 1 and len({id(i["createdAt"]) for i in items}) == 1
+    assert items[0]["createdAt"] is items[0]["updatedAt"] and items[1]["type"] is items[3]["type"]
+    assert pool == {"u1": "u1", "t1": "t1", "Point": "Point", "Line": "Line"}
