@@ -386,7 +386,7 @@ def run(args: argparse.Namespace, url: str) -> list[Row]:
     n = args.objects
     cache_dir = tempfile.mkdtemp(prefix="speckle-bench-")
     client = SpeckleApiClient(url, use_ssl=url.startswith("https"), max_workers=args.workers or 0,
-                              sent_cache=os.path.join(cache_dir, "sent.sqlite3"), timeout=300)
+                              sent_cache=os.path.join(cache_dir, "sent.sqlite3"), received_cache=False, timeout=300)
     login(client, args)
     counter = WireCounter(client.session)
     opts = client.transfer_options
@@ -556,6 +556,149 @@ def run(args: argparse.Namespace, url: str) -> list[Row]:
         except Exception as exc:
             note = f"failed: {type(exc).__name__} {getattr(exc, 'status_code', '')}".strip()
     rows.append(Row("receive", "(b) single request", n, m["seconds"], m["cpu"], m["wire"], note=note))
+    rows += receive_again_rows(args, url, client, str(sent.stream_id), expected, cache_dir)
+    client.close()
+    return rows
+
+
+# -- receiving again: the record of received objects, and follow --------------------------------------
+
+_RECEIVE_IN_NEW_PROCESS = """
+import json, sys, time
+from speckle import SpeckleApiClient
+url, token, record, stream_id = sys.argv[1:5]
+client = SpeckleApiClient(url, use_ssl=url.startswith("https"), received_cache=record, timeout=300)
+client.login_with_token(token)
+cpu0, t0 = time.process_time(), time.perf_counter()
+result = client.receive(stream_id, raw=True)
+seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+print(json.dumps({"seconds": seconds, "cpu": cpu, "fetched": len(result.fetched), "reused": result.reused,
+                  "hashes": [o.get("hash") for o in result.objects]}))
+"""
+
+
+def edit_in_place(client: SpeckleApiClient, ids: list[str], workers: int) -> None:
+    """``PUT /objects/<id>`` on each object (a new name), in parallel."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def put(object_id: str) -> None:
+        client.transport.request("PUT", f"/objects/{object_id}", json_body={"name": f"edited {time.time()}"})
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        list(pool.map(put, ids))
+
+
+def receive_again_rows(args: argparse.Namespace, url: str, owner: SpeckleApiClient, stream_id: str,
+                       expected: list[str], cache_dir: str) -> list[Row]:
+    """Receiving a stream again with the record of received objects: unchanged (same client,
+    ``previous=``, a new process), 1% changed in place, a deleted object, and follow's latency."""
+    rows: list[Row] = []
+    n = len(expected)
+    record = os.path.join(cache_dir, "received.sqlite3")
+    client = SpeckleApiClient(url, use_ssl=url.startswith("https"), max_workers=args.workers or 0,
+                              received_cache=record, timeout=300)
+    client.login_with_token(owner.token)
+    counter = WireCounter(client.session)
+    time.sleep(1.1)  # objects written in the second of a download are checked again (see docs/performance.rst)
+
+    gc.collect()
+    with measure(counter) as m:
+        first = client.receive(stream_id, raw=True)
+    if [o.get("hash") for o in first.objects] != expected or len(first.fetched) != n:
+        raise SystemExit("receive with the record: objects lost, changed or out of order")
+    flushed = time.perf_counter()
+    if client.received_cache is not None:
+        client.received_cache.flush()  # written by a background thread: not timed, reported
+    flushed = time.perf_counter() - flushed
+    rows.append(Row("receive again", "first receive, record empty", n, m["seconds"], m["cpu"], m["wire"],
+                    note=f"raw=True; every object downloaded; the record written {flushed:.2f} s after"))
+    base = m["seconds"]
+
+    def share(seconds: float) -> str:
+        return f"{100 * seconds / base:.1f}% of the first receive"
+
+    del first
+    gc.collect()
+    with measure(counter) as m:
+        again = client.receive(stream_id, raw=True)
+    if [o.get("hash") for o in again.objects] != expected or again.fetched:
+        raise SystemExit("re-receive: wrong objects, or unchanged objects downloaded")
+    rows.append(Row("receive again", "unchanged, same client", n, m["seconds"], m["cpu"], m["wire"],
+                    note=f"0 downloaded; fresh objects read from the record; {share(m['seconds'])}"))
+
+    with measure(counter) as m:
+        shared = client.receive(stream_id, raw=True, previous=again)
+    if shared.fetched or shared.objects[0] is not again.objects[0]:
+        raise SystemExit("re-receive with previous=: objects downloaded or not shared")
+    rows.append(Row("receive again", "unchanged, previous=", n, m["seconds"], m["cpu"], m["wire"],
+                    note=f"0 downloaded; objects shared with the previous result; {share(m['seconds'])}"))
+    del shared
+    gc.collect()
+
+    done = subprocess.run([sys.executable, "-c", _RECEIVE_IN_NEW_PROCESS, url, owner.token or "", record,
+                           stream_id], capture_output=True, text=True, check=False, timeout=600)
+    if done.returncode != 0:
+        raise SystemExit(f"re-receive in a new process failed: {done.stderr}")
+    fresh = orjson.loads(done.stdout.splitlines()[-1])
+    if fresh["hashes"] != expected or fresh["fetched"]:
+        raise SystemExit("re-receive in a new process: wrong objects, or unchanged objects downloaded")
+    rows.append(Row("receive again", "unchanged, new process", n, fresh["seconds"], fresh["cpu"], 0,
+                    note=f"0 downloaded; record read from its file; {share(fresh['seconds'])}"))
+
+    if not args.skip_models:
+        with measure(counter) as m:
+            models = client.receive(stream_id)
+        rows.append(Row("receive again", "unchanged, models", n, m["seconds"], m["cpu"], m["wire"],
+                        note=f"0 downloaded; pydantic models built from the record ({len(models.fetched)} downloaded)"))
+        del models
+        gc.collect()
+
+    ids = again.ids
+    changed = sorted(set(ids[::100]))
+    edit_in_place(owner, changed, client.transfer_options.max_workers)
+    time.sleep(1.1)
+    if client.received_cache is not None:
+        client.received_cache.flush()
+    with measure(counter) as m:
+        edited = client.receive(stream_id, raw=True)
+    if sorted(edited.fetched) != changed:
+        raise SystemExit(f"1% changed: {len(edited.fetched)} objects downloaded, {len(changed)} were changed")
+    if any(not edited.objects[i]["name"].startswith("edited") for i in range(0, n, 100)):
+        raise SystemExit("1% changed: an edited object was served unchanged")
+    rows.append(Row("receive again", "1% changed in place", n, m["seconds"], m["cpu"], m["wire"],
+                    note=f"exactly the {len(changed):,} changed objects downloaded; {share(m['seconds'])}"))
+
+    gone = ids[n // 2]
+    owner.transport.request("DELETE", f"/objects/{gone}")
+    with measure(counter) as m:
+        after = client.receive(stream_id, raw=True)
+    positions = [i for i, _id in enumerate(ids) if _id == gone]
+    if after.missing != positions or after.fetched != [gone] or "owner" in after.objects[positions[0]]:
+        raise SystemExit("deleted object: not reported as missing, or served from the record")
+    rows.append(Row("receive again", "1 object deleted", n, m["seconds"], m["cpu"], m["wire"],
+                    note=f"reported in missing (index {positions[0]:,}); only it asked for"))
+    del again, edited, after
+    gc.collect()
+
+    # follow: the latency from a write (1% changed in place, then update-global) to the change
+    latencies: list[float] = []
+    with client.follow(stream_id, raw=True) as follower, owner.listen(stream_id, mark_online=False) as writer:
+        follower.next_change(timeout=120)
+        writer.wait_ready(10)
+        for round_ in range(args.repeat):
+            batch = sorted(set(ids[1 + round_ :: 100]) - {gone})
+            edit_in_place(owner, batch, client.transfer_options.max_workers)
+            time.sleep(1.1)  # (as a connector's save takes time; not part of the latency)
+            wrote = time.perf_counter()
+            writer.broadcast({"eventType": "update-global"})
+            change = follower.next_change(timeout=60)
+            latencies.append(time.perf_counter() - wrote)
+            if change is None or sorted(o["_id"] for o in change.changed) != batch:
+                raise SystemExit("follow: the change does not hold exactly the changed objects")
+    latencies.sort()
+    rows.append(Row("receive again", "follow: 1% changed -> change", n, latencies[len(latencies) // 2], 0.0, 0,
+                    note=f"broadcast to change delivered; median of {len(latencies)} "
+                         f"({', '.join(f'{x:.2f}' for x in latencies)} s)"))
     client.close()
     return rows
 
@@ -592,7 +735,19 @@ def summary(rows: list[Row]) -> str:
     fresh = find("send", "(d) re-send unchanged, new client")
     out.append(f"re-send: {100 * resend.seconds / send.seconds:.1f}% of the first send's time "
                f"({100 * fresh.seconds / send.seconds:.1f}% from a new client)")
+    out.append(receive_again_summary(rows))
     return "\n".join(out)
+
+
+def receive_again_summary(rows: list[Row]) -> str:
+    def find(way: str) -> Row:
+        return next(r for r in rows if r.operation == "receive again" and r.way.startswith(way))
+
+    base = find("first receive").seconds
+    parts = [f"{way} {100 * find(way).seconds / base:.1f}%" for way in
+             ("unchanged, same client", "unchanged, previous=", "unchanged, new process", "1% changed")]
+    return (f"receive again (share of the first receive): {'; '.join(parts)}; "
+            f"follow latency {find('follow').seconds:.2f} s")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ import websocket
 from speckle import realtime, transfer
 from speckle.base.client import ClientBase
 from speckle.base.resource import check_id
+from speckle.compat.legacy import LegacyCallsMixin
 from speckle.errors import SpeckleInputError
 from speckle.models.resources import User
 from speckle.resources import accounts, api_clients, comments, objects, projects, server, streams
@@ -18,7 +19,7 @@ from speckle.transfer import ReceiveResult, SendResult
 __all__ = ["SpeckleApiClient"]
 
 
-class SpeckleApiClient(ClientBase):
+class SpeckleApiClient(LegacyCallsMixin, ClientBase):
     """Speckle Client documentation
 
     The SpeckleClient class is used to manage authentication and dispatch request to a given
@@ -44,6 +45,8 @@ class SpeckleApiClient(ClientBase):
         batch_count {int} -- upper bound of objects per upload request (default: {5000})
         fetch_count {int} -- ids per getbulk request of downloads (default: {500})
         sent_cache {SentObjectCache|str|bool} -- record of sent objects, a path, or False (default: {True})
+        received_cache {ReceivedObjectCache|str|bool} -- record of received objects, a path, or False
+            (default: {True})
         gzip_threshold {int|None|str} -- gzip bodies of at least this many bytes; ``'auto'``: 256 KiB,
             except for servers on this machine (127.0.0.1, localhost), where compressing only costs CPU
             (default: {'auto'})
@@ -59,6 +62,7 @@ class SpeckleApiClient(ClientBase):
         batch_count: int = transfer.DEFAULT_BATCH_COUNT,
         fetch_count: int = transfer.DEFAULT_FETCH_COUNT,
         sent_cache: transfer.SentObjectCache | str | bool = True,
+        received_cache: transfer.ReceivedObjectCache | str | bool = True,
         **kwargs: Any,
     ) -> None:
         #: How bulk transfers are cut and run (``client.objects.create``/``get_bulk``, ``send``, ``receive``).
@@ -66,6 +70,10 @@ class SpeckleApiClient(ClientBase):
         self._sent_cache_setting = sent_cache
         self._sent_cache: transfer.SentObjectCache | None = sent_cache if isinstance(
             sent_cache, transfer.SentObjectCache
+        ) else None
+        self._received_cache_setting = received_cache
+        self._received_cache: transfer.ReceivedObjectCache | None = received_cache if isinstance(
+            received_cache, transfer.ReceivedObjectCache
         ) else None
         super().__init__(*args, **kwargs)
         resource_args = (self.transport, self.basepath, self.me)
@@ -170,6 +178,14 @@ class SpeckleApiClient(ClientBase):
             self._sent_cache = transfer.SentObjectCache(None if setting is True else str(setting))
         return self._sent_cache
 
+    @property
+    def received_cache(self) -> transfer.ReceivedObjectCache | None:
+        """The record of objects already received (opened on first use), or None when disabled."""
+        if self._received_cache is None and self._received_cache_setting is not False:
+            setting = self._received_cache_setting
+            self._received_cache = transfer.ReceivedObjectCache(None if setting is True else str(setting))
+        return self._received_cache
+
     def send(
         self,
         objects: list[Any],
@@ -208,21 +224,35 @@ class SpeckleApiClient(ClientBase):
         )
 
     def receive(
-        self, stream_id: str, *, raw: bool = False, progress: transfer.Progress | None = None
+        self,
+        stream_id: str,
+        *,
+        raw: bool = False,
+        use_cache: bool = True,
+        previous: ReceiveResult | None = None,
+        progress: transfer.Progress | None = None,
     ) -> ReceiveResult:
         """Receive a stream and all its objects, in stream order, in parallel batches
+
+        Objects received before and unchanged since (see
+        :class:`speckle.transfer.ReceivedObjectCache`) are not downloaded again; changed and
+        deleted objects are always asked of the server.
 
         Arguments:
             stream_id {str} -- the stream's streamId
 
         Keyword Arguments:
             raw {bool} -- plain dicts instead of models, faster and smaller (default: {False})
+            use_cache {bool} -- use the record of received objects (default: {True})
+            previous {ReceiveResult} -- an earlier result of this stream whose unchanged objects
+                are reused as they are (same instances) (default: {None})
             progress {callable} -- called as progress(done, total) with counts of objects (default: {None})
 
         Returns:
-            ReceiveResult -- ``stream`` (without objects), ``objects`` in stream order, ``missing``
+            ReceiveResult -- ``stream`` (without objects), ``objects`` in stream order, ``missing``,
+            ``fetched`` (ids downloaded)
         """
-        return transfer.receive(self, stream_id, raw=raw, progress=progress)
+        return transfer.receive(self, stream_id, raw=raw, use_cache=use_cache, previous=previous, progress=progress)
 
     def websocket_query(self, stream_id: str | None, client_id: str) -> str:
         """The websocket URL for a stream: ``client_id``, ``stream_id`` and the apitoken as
@@ -310,6 +340,54 @@ class SpeckleApiClient(ClientBase):
             subprotocols=subprotocols,
             on_data=on_data,
         )
+
+    def follow(
+        self,
+        stream_id: str,
+        client_id: str | None = None,
+        *,
+        raw: bool = False,
+        use_cache: bool = True,
+        debounce: float = 0.05,
+        backoff: realtime.Backoff | None = None,
+        start: bool = True,
+        **options: Any,
+    ) -> realtime.StreamFollower:
+        """Follow a stream: its current model at once, then a change whenever it changes.
+
+        A :meth:`listen` socket hears the ``update-...`` broadcasts connectors send after
+        writing a stream (and notices reconnections, after which a change may have been
+        missed); each one leads to a :meth:`receive` that downloads only the objects that are
+        new or changed. Broadcasts that come in a burst are coalesced into one check.
+
+        Example::
+
+            with client.follow(stream_id) as follower:
+                for change in follower:   # the current model first
+                    print(change.reason, len(change.added), len(change.removed), len(change.changed))
+
+        Arguments:
+            stream_id {str} -- the stream's streamId
+
+        Keyword Arguments:
+            client_id {str} -- the socket's client id; registered when None (default: {None})
+            raw {bool} -- plain dicts instead of models (default: {False})
+            use_cache {bool} -- use the record of received objects (default: {True})
+            debounce {float} -- seconds without a new broadcast before checking (default: {0.05})
+            backoff {Backoff} -- reconnection delays of the socket (default: {Backoff()})
+            start {bool} -- start the listener now (default: {True})
+            options {Any} -- other options of the StreamFollower (``max_delay``, ``ready_timeout``,
+                ``retry_after``) and of the StreamListener (``idle_timeout``, ``connect_timeout``...)
+
+        Returns:
+            StreamFollower -- iterate over it for :class:`~speckle.realtime.StreamChange` objects
+        """
+        follower_options = {k: options.pop(k) for k in ("max_delay", "ready_timeout", "retry_after") if k in options}
+        listener = self.listen(stream_id, client_id, backoff=backoff, start=False, **options)
+        follower = realtime.StreamFollower(
+            self, listener, raw=raw, use_cache=use_cache, debounce=debounce, **follower_options
+        )
+        return follower.start() if start else follower
 
     def listen(
         self,

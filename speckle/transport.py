@@ -26,7 +26,9 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,7 +51,15 @@ from speckle.errors import (
     error_for_response,
 )
 
-__all__ = ["Transport", "Timeout", "dumps_json", "mask_secrets", "DEFAULT_TIMEOUT", "DEFAULT_DEADLINE"]
+__all__ = [
+    "Transport",
+    "Timeout",
+    "dumps_json",
+    "mask_secrets",
+    "time_limit",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_DEADLINE",
+]
 
 logger = logging.getLogger("speckle.http")
 
@@ -82,6 +92,43 @@ _NO_BODY = object()
 #: Failures after which a request that is safe to repeat is tried again.
 _RETRIED_FAILURES = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
 _UNSET: Any = object()
+
+
+#: ``(monotonic end, seconds)`` of the innermost :func:`time_limit` block, if any.
+_TIME_LIMIT: ContextVar[tuple[float, float] | None] = ContextVar("speckle_time_limit", default=None)
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Every request made in this block ends within ``seconds`` from its start, all together.
+
+    The block's limit applies to requests of the current thread and of the worker threads that
+    bulk transfers (``send``, ``receive``, ``objects.create``, ``objects.get_bulk``) start from
+    it; each request also keeps its own ``deadline``. Nested blocks keep the nearest end.
+    ``None`` adds no limit.
+
+    Example::
+
+        with time_limit(60):
+            result = client.receive(stream_id)   # the whole receive, or SpeckleTimeoutError
+
+    Arguments:
+        seconds {float|None} -- the time the block's requests may take, from now
+
+    Raises:
+        SpeckleInputError -- ``seconds`` is not a positive number or None
+    """
+    checked = _check_deadline(seconds)
+    if checked is None:
+        yield
+        return
+    block = (time.monotonic() + checked, checked)
+    outer = _TIME_LIMIT.get()
+    token = _TIME_LIMIT.set(outer if outer is not None and outer[0] <= block[0] else block)
+    try:
+        yield
+    finally:
+        _TIME_LIMIT.reset(token)
 
 
 def dumps_json(data: Any) -> bytes:
@@ -344,9 +391,16 @@ class Transport:
         log_level = logging.INFO if self.verbose else logging.DEBUG
         limit = self.deadline if deadline is _UNSET else _check_deadline(deadline)
         ends = None if limit is None else time.monotonic() + limit
+        block = _TIME_LIMIT.get()
+        if block is not None and (ends is None or block[0] < ends):
+            ends, limit = block  # a time_limit() block ends first
         safe_url = mask_secrets(url)
         for attempt in range(attempts):
             last = attempt == attempts - 1
+            if deadline_passed(ends):
+                raise SpeckleTimeoutError(
+                    f"no complete answer within the deadline of {limit:g}s", method=method, url=safe_url
+                )
             if logger.isEnabledFor(log_level):
                 shown = "" if json_body is _NO_BODY else " " + _describe_body(json_body)
                 if json_bytes is not None:

@@ -10,7 +10,7 @@ local value (:data:`PLACEHOLDERS`; every one must occur in the README, so none i
   with that ``speckle.errors`` exception (e.g. v2-only calls on a v1 server).
 * Shell commands (``bash``/``console`` blocks and ``::`` literal blocks) run line by line:
   ``speckle ...`` in-process through ``speckle.cli.main.main`` (the password prompt answered),
-  ``speckle listen``/``speckle serve`` as processes stopped with Ctrl-C (SIGINT), other lines
+  ``speckle listen``/``follow``/``serve`` as processes stopped with Ctrl-C (SIGINT), other lines
   with bash; every one must exit 0.
 * The ``pip install ...`` lines of the quick start are not run: the test command must be the
   one ``.ci/run`` runs, verbatim, and ``speckle demo`` must pass through the installed console
@@ -209,6 +209,8 @@ def test_shell_commands(local: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
         argv = shlex.split(command, comments=True)
         if argv[:2] == ["speckle", "listen"]:
             assert _stop_with_ctrl_c(argv[1:], "listening", "stderr", env, local["tmp"]) == 0, where
+        elif argv[:2] == ["speckle", "follow"]:
+            assert _stop_with_ctrl_c(argv[1:], "following", "stderr", env, local["tmp"]) == 0, where
         elif argv[:2] == ["speckle", "serve"]:
             assert _stop_with_ctrl_c(argv[1:], "listening on", "stdout", env, local["tmp"]) == 0, where
         elif argv[0] == "speckle" and not any(ch in command for ch in "|><$;&`"):

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from speckle._untrusted import short_repr
 from speckle.errors import (
     AuthenticationError,
     SpeckleInputError,
@@ -21,7 +22,14 @@ from speckle.errors import (
     TokenExpiredError,
 )
 from speckle.models.resources import User
-from speckle.transport import DEFAULT_DEADLINE, DEFAULT_GZIP_THRESHOLD, DEFAULT_TIMEOUT, Timeout, Transport
+from speckle.transport import (
+    DEFAULT_DEADLINE,
+    DEFAULT_GZIP_THRESHOLD,
+    DEFAULT_TIMEOUT,
+    Timeout,
+    Transport,
+    time_limit,
+)
 
 __all__ = ["ClientBase", "parse_host", "check_token"]
 
@@ -240,7 +248,7 @@ class ClientBase:
         self.transport.token = _server_token(resource["apitoken"])
         profile = self._load_profile()
         profile.token = resource.get("token")
-        logger.info("registered and logged in as %s", profile.email)
+        logger.info("registered and logged in as %s", short_repr(profile.email))
         return profile
 
     def login(self, email: str, password: str) -> User:
@@ -273,7 +281,7 @@ class ClientBase:
         profile = User.from_data(resource)
         self.transport.token = _server_token(profile.apitoken or profile.token)
         self._set_me(profile)
-        logger.info("logged in as %s", profile.email)
+        logger.info("logged in as %s", short_repr(profile.email))
         return profile
 
     def login_with_token(self, token: str) -> User:
@@ -311,6 +319,23 @@ class ClientBase:
         profile = User.from_data(resource)
         self._set_me(profile)
         return profile
+
+    def time_limit(self, seconds: float | None) -> Any:
+        """A block whose requests all end within ``seconds`` from now (see :func:`speckle.transport.time_limit`)
+
+        Example::
+
+            with client.time_limit(60):
+                stream = client.streams.get(stream_id)
+                objects = client.objects.get_bulk(ids)   # both within 60 s, or SpeckleTimeoutError
+
+        Arguments:
+            seconds {float|None} -- the time the block's requests may take; None: no limit
+
+        Returns:
+            ContextManager -- the block
+        """
+        return time_limit(seconds)
 
     def logout(self) -> None:
         """Forget the credentials (v1 servers cannot revoke tokens)."""

@@ -162,13 +162,21 @@ def update_payload(data: Any, what: str = "data") -> Any:
     as_read = data.protected_as_read() if isinstance(data, SpeckleModel) else getattr(data, "as_read", None)
     unchanged = [
         key for key in PROTECTED_FIELDS
-        if as_read and key in as_read and key in payload and payload[key] == as_read[key]
+        if as_read and key in as_read and key in payload and _same(payload[key], as_read[key])
     ]
     dropped = [key for key in payload if key in SERVER_MANAGED_FIELDS or key in unchanged]
     if dropped:
         logger.debug("update: not sending %s (server-managed, or protected and unchanged)", dropped)
         payload = {key: value for key, value in payload.items() if key not in dropped}
     return payload
+
+
+def _same(a: Any, b: Any) -> bool:
+    """``a == b``; False when the values are nested too deeply to compare."""
+    try:
+        return bool(a == b)
+    except RecursionError:
+        return False
 
 
 def _has_models(value: Any) -> bool:

@@ -1,4 +1,5 @@
-"""``speckle listen STREAM_ID``: print a stream's live events until Ctrl-C."""
+"""``speckle listen STREAM_ID``: print a stream's live events until Ctrl-C; ``speckle follow
+STREAM_ID``: print the stream's model, then each change of it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 from typing import Any
 
 from speckle.cli.common import EXIT_OK, EXIT_SERVER, add_command, connect
-from speckle.realtime import Broadcast, DirectMessage, Event
+from speckle.realtime import Broadcast, DirectMessage, Event, StreamChange
 
 #: Events that count for ``--count``: what other clients sent (not connection events).
 STREAM_EVENTS = (Broadcast, DirectMessage)
@@ -30,6 +31,20 @@ def register(subparsers: Any) -> None:
     parser.add_argument("stream_id")
     parser.add_argument("--count", type=int, metavar="N", help="stop after N broadcasts or messages")
     parser.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this many seconds")
+
+    parser = add_command(
+        subparsers, "follow", "print a stream's model, then each change of it, until Ctrl-C",
+        description=(
+            "Receive a stream, print a line about its model, then a line for each change (objects\n"
+            "added, removed, changed in place) as connectors write it, until Ctrl-C. Only new and\n"
+            "changed objects are downloaded. JSON lines with --json, listing the object ids."
+        ),
+        func=follow,
+    )
+    parser.add_argument("stream_id")
+    parser.add_argument("--count", type=int, metavar="N", help="stop after N changes (the model itself not counted)")
+    parser.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this many seconds")
+    parser.add_argument("--no-cache", action="store_true", help="do not use the record of received objects")
 
 
 def event_dict(event: Event) -> dict[str, Any]:
@@ -83,5 +98,75 @@ def listen(args: argparse.Namespace) -> int:
         listener.close()
     if listener.error is not None:
         print(f"speckle: error: the listener gave up: {listener.error}", file=sys.stderr)
+        return EXIT_SERVER
+    return EXIT_OK
+
+
+def _object_id(obj: Any) -> str | None:
+    return obj.get("_id") if isinstance(obj, dict) else getattr(obj, "id", None)
+
+
+def change_dict(change: StreamChange) -> dict[str, Any]:
+    """A change as a JSON-ready dict: the stream, counts, and the ids of the objects involved."""
+    result = change.result
+    return {
+        "time": change.received_at,
+        "stream": change.stream.streamId,
+        "name": change.stream.name,
+        "updatedAt": change.stream.updatedAt,
+        "reason": change.reason,
+        "events": change.events,
+        "objects": len(change.objects),
+        "added": [_object_id(o) for o in change.added],
+        "removed": [_object_id(o) for o in change.removed],
+        "changed": [_object_id(o) for o in change.changed],
+        "missing": [result.ids[i] for i in result.missing],
+        "downloaded": len(result.fetched),
+        "seconds": round(change.seconds, 3),
+    }
+
+
+def change_line(change: StreamChange) -> str:
+    """One human line per change."""
+    stamp = time.strftime("%H:%M:%S", time.localtime(change.received_at))
+    text = (f"{stamp}  {change.reason:<14} {change.stream.streamId}  {len(change.objects)} objects  "
+            f"+{len(change.added)} -{len(change.removed)} ~{len(change.changed)}  "
+            f"({len(change.result.fetched)} downloaded in {change.seconds:.2f}s)")
+    if change.result.missing:
+        text += f"  {len(change.result.missing)} missing"
+    return text
+
+
+def follow(args: argparse.Namespace) -> int:
+    """Print the model, then changes, until Ctrl-C, ``--count`` or ``--duration``."""
+    client = connect(args, auth=False)
+    deadline = None if args.duration is None else time.monotonic() + args.duration
+    seen = 0
+    follower = client.follow(args.stream_id, raw=True, use_cache=not args.no_cache)
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            change = follower.next_change(timeout=0.5 if remaining is None else min(0.5, remaining))
+            if change is None:
+                if follower.closed:
+                    break
+                continue
+            if change.initial:
+                print(f"following stream {args.stream_id} on {client.server_url}; Ctrl-C to stop",
+                      file=sys.stderr, flush=True)
+            if args.json:
+                print(json.dumps(change_dict(change), ensure_ascii=False, default=str), flush=True)
+            else:
+                print(change_line(change), flush=True)
+            if not change.initial:
+                seen += 1
+                if args.count is not None and seen >= args.count:
+                    break
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    finally:
+        follower.close()
+    if follower.listener.error is not None:
+        print(f"speckle: error: the listener gave up: {follower.listener.error}", file=sys.stderr)
         return EXIT_SERVER
     return EXIT_OK

@@ -18,15 +18,24 @@ _HEADER = re.compile(r"(\S+)\s+(\S+)")
 SECRET_KEY = "jwt_secret"
 
 
+#: bcrypt reads at most this many bytes of a password (v1 and bcrypt < 5 ignore the rest; bcrypt 5 refuses).
+BCRYPT_BYTES = 72
+
+
+def _password_bytes(password: str) -> bytes:
+    """The bytes bcrypt sees: UTF-8 (lone surrogates kept as their 3 bytes), at most 72."""
+    return password.encode("utf-8", "surrogatepass")[:BCRYPT_BYTES]
+
+
 def hash_password(password: str, rounds: int) -> str:
     """bcrypt hash of ``password`` (as the ``$2b$`` text)."""
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
+    return bcrypt.hashpw(_password_bytes(password), bcrypt.gensalt(rounds)).decode("ascii")
 
 
 def check_password(password: str, hashed: str) -> bool:
     """Whether ``password`` matches the stored bcrypt ``hashed`` value."""
     try:
-        return bcrypt.checkpw(password.encode("utf-8"), hashed.encode("ascii"))
+        return bcrypt.checkpw(_password_bytes(password), hashed.encode("ascii"))
     except ValueError:
         return False
 

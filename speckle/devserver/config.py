@@ -35,8 +35,9 @@ class ServerConfig:
     #: Default ``private`` of new streams is ``not public_streams``.
     public_streams: bool = True
     #: Raw ``EXPOSE_EMAILS`` value: ``"true"`` shows emails in ``GET /accounts/:id``,
-    #: any non-empty value shows them in ``POST /accounts/search``.
-    expose_emails: str = ""
+    #: any non-empty value shows them in ``POST /accounts/search``. The default is the
+    #: ``EXPOSE_EMAILS=false`` of the original's shipped ``.env`` (so search shows emails).
+    expose_emails: str = "false"
     max_body_bytes: int = 10 * 1024 * 1024
     #: Limit of ``application/x-www-form-urlencoded`` bodies (body-parser default).
     max_form_bytes: int = 100 * 1024

@@ -56,11 +56,32 @@ class SpeckleError(Exception):
         return self.to_string if self.to_string is not None else f"{self.name}: {self.text}"
 
 
-def cast_error(value: object, model: str, path: str = "_id") -> SpeckleError:
-    """A mongoose ObjectId ``CastError`` for ``value`` on ``model``."""
-    text = f'Cast to ObjectId failed for value "{value}" at path "{path}" for model "{model}"'
+def js_inspect(value: object) -> str:
+    """Node's ``util.inspect`` of a JSON value, on one line (``{ ids: [ 'a' ] }``)."""
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[ " + ", ".join(js_inspect(v) for v in value) + " ]" if value else "[]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        parts = [(k if k.isidentifier() else js_inspect(k)) + ": " + js_inspect(v) for k, v in value.items()]
+        return "{ " + ", ".join(parts) + " }"
+    return str(value)
+
+
+def cast_error(value: object, model: str | None, path: str = "_id") -> SpeckleError:
+    """A mongoose ObjectId ``CastError`` for ``value`` on ``model`` (``None``: a query update's)."""
+    shown = value if isinstance(value, str) else js_inspect(value)
+    text = f'Cast to ObjectId failed for value "{shown}" at path "{path}"'
+    if model is not None:
+        text += f' for model "{model}"'
     obj = {
-        "stringValue": f'"{value}"',
+        "stringValue": f'"{shown}"',
         "kind": "ObjectId",
         "value": value,
         "path": path,
@@ -105,6 +126,11 @@ class ServerCrash(Exception):
     def __init__(self, text: str, name: str = "Error"):
         super().__init__(text)
         self.text = f"{name}: {text}"
+        self.error = SpeckleError(text, name)
+
+    def rejected(self) -> SpeckleError:
+        """The same exception thrown inside a promise chain: a handler error, not a crash."""
+        return self.error
 
 
 def status_for(family: Family, error: SpeckleError) -> int:
@@ -128,7 +154,11 @@ def message_for(style: Style, error: SpeckleError) -> Any:
         return "{}"
     if style is Style.LOGGED_OBJECT:
         stamp = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-        return {**error.obj, "level": "error", "timestamp": stamp}
+        obj = dict(error.obj)
+        if error.name == "CastError":  # as winston leaves the error it logged: no ``kind``
+            obj = {"message": obj.get("message"), "name": obj.get("name"),
+                   **{k: v for k, v in obj.items() if k not in ("message", "name", "kind")}}
+        return {**obj, "level": "error", "timestamp": stamp}
     return "Something failed."
 
 
@@ -139,7 +169,7 @@ def render_error(family: Family, style: Style, error: SpeckleError) -> tuple[int
 
 def html_page(text: str) -> str:
     """The Express default HTML page wrapping ``text`` in ``<pre>``."""
-    body = html.escape(text).replace("\n", "<br>")
+    body = html.escape(text).replace("&#x27;", "&#39;").replace("\n", "<br>")
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>Error</title>\n</head>\n<body>\n<pre>{body}</pre>\n</body>\n</html>\n"

@@ -50,8 +50,11 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON (object or array only), numbers typed the JavaScript way (``1.0`` -> ``1``)."""
-    text = raw.decode("utf-8")
+    """Strict JSON (object or array only), numbers typed the JavaScript way (``1.0`` -> ``1``).
+
+    Invalid UTF-8 becomes U+FFFD, as Node decodes it.
+    """
+    text = raw.decode("utf-8", "replace")
     stripped = text.lstrip(" \t\r\n")
     if not stripped:
         return {}

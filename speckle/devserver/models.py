@@ -11,48 +11,73 @@ from .errors import SpeckleError
 
 Document = dict[str, Any]
 
-_ACL: dict[str, Any] = {
-    "private": False, "canRead": [], "canWrite": [], "anonymousComments": False, "comments": [],
-}
 
-USER_FIELDS = (
-    "name", "surname", "email", "password", "company", "apitoken", "logins", "avatar",
-    "role", "private", "verified", "archived", "providerProfiles",
+class Late:
+    """A default mongoose applies *after* the body's fields (an empty ``Object`` default)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+#: No default: the path exists only once something sets it.
+NO_DEFAULT: Any = object()
+
+_ACL_PATHS: tuple[tuple[str, Any], ...] = (
+    ("owner", NO_DEFAULT), ("private", False), ("canRead", []), ("canWrite", []),
+    ("anonymousComments", False), ("comments", []),
 )
-CLIENT_FIELDS = (
-    "owner", "private", "canRead", "canWrite", "anonymousComments", "comments", "role",
-    "documentName", "documentGuid", "documentType", "documentLocation", "streamId", "online",
-)
-COMMENT_FIELDS = (
-    "owner", "comments", "text", "flagged", "resource", "otherResources", "closed",
-    "assignedTo", "labels", "priority", "status", "view", "screenshot",
-)
+
+#: Schema paths of each collection in the order the original models declare them, with their
+#: defaults. A document's keys come in mongoose's order: nested objects, then (schema order)
+#: the defaults and ``_id``, then the body's new keys, then :class:`Late` defaults, then what
+#: the handler sets, then the timestamps and ``__v``.
+SCHEMA_PATHS: dict[str, tuple[tuple[str, Any], ...]] = {
+    "users": (
+        ("name", "John"), ("surname", "Doe"), ("email", NO_DEFAULT), ("password", NO_DEFAULT),
+        ("company", NO_DEFAULT), ("apitoken", NO_DEFAULT), ("logins", []), ("avatar", NO_DEFAULT),
+        ("role", "user"), ("private", True), ("verified", False), ("archived", False),
+        ("providerProfiles", Late({})),
+    ),
+    "clients": (
+        *_ACL_PATHS, ("role", NO_DEFAULT), ("documentName", NO_DEFAULT), ("documentGuid", NO_DEFAULT),
+        ("documentType", NO_DEFAULT), ("documentLocation", NO_DEFAULT), ("streamId", NO_DEFAULT),
+        ("online", True),
+    ),
+    "streams": (
+        ("streamId", NO_DEFAULT), *_ACL_PATHS, ("name", "Speckle Stream"),
+        ("description", "This is a simple speckle stream."), ("commitMessage", NO_DEFAULT), ("tags", []),
+        ("baseProperties", Late({})), ("globalMeasures", Late({})), ("isComputedResult", False),
+        ("objects", []), ("layers", []), ("viewerLayers", []), ("parent", None), ("children", []),
+        ("ancestors", []), ("deleted", False), ("onlineEditable", False), ("jobNumber", ""),
+    ),
+    "objects": (
+        *_ACL_PATHS, ("type", NO_DEFAULT), ("name", None), ("geometryHash", None), ("hash", None),
+        ("applicationId", None), ("properties", None), ("deleted", False), ("parent", None),
+        ("children", []), ("ancestors", []),
+    ),
+    "comments": (
+        ("owner", NO_DEFAULT), ("comments", []), ("text", NO_DEFAULT), ("flagged", False),
+        ("resource", {}), ("otherResources", Late([])), ("closed", False), ("assignedTo", []), ("labels", []),
+        ("priority", NO_DEFAULT), ("status", NO_DEFAULT), ("view", Late({})), ("screenshot", NO_DEFAULT),
+    ),
+    "projects": (
+        ("permissions", {"canRead": [], "canWrite": []}), *_ACL_PATHS[:1], ("private", True),
+        *_ACL_PATHS[2:], ("name", "A Simple Speckle Project"),
+        ("description", "This is a project, which basically helps you share a set a of streams with a set "
+                        "of users."),
+        ("tags", []), ("streams", []), ("deleted", False), ("jobNumber", ""),
+    ),
+}
+#: Nested paths (sub-documents): mongoose creates them before any default.
+NESTED: dict[str, tuple[str, ...]] = {"projects": ("permissions",), "comments": ("resource",)}
 
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "users": {
-        "name": "John", "surname": "Doe", "logins": [], "role": "user", "private": True,
-        "verified": False, "archived": False, "providerProfiles": {},
-    },
-    "clients": {**_ACL, "online": True},
-    "streams": {
-        **_ACL, "name": "Speckle Stream", "description": "This is a simple speckle stream.",
-        "tags": [], "baseProperties": {}, "globalMeasures": {}, "isComputedResult": False,
-        "objects": [], "layers": [], "viewerLayers": [], "parent": None, "children": [],
-        "ancestors": [], "deleted": False, "onlineEditable": False, "jobNumber": "",
-    },
-    "objects": {
-        **_ACL, "geometryHash": None, "applicationId": None, "name": None, "properties": None,
-        "deleted": False, "parent": None, "children": [], "ancestors": [],
-    },
-    "comments": {
-        "comments": [], "flagged": False, "otherResources": [], "closed": False,
-        "assignedTo": [], "labels": [], "view": {},
-    },
-    "projects": {
-        **_ACL, "private": True, "name": "A Simple Speckle Project", "tags": [], "streams": [],
-        "permissions": {"canRead": [], "canWrite": []}, "deleted": False, "jobNumber": "",
-    },
+    collection: {k: (v.value if isinstance(v, Late) else v) for k, v in paths if v is not NO_DEFAULT}
+    for collection, paths in SCHEMA_PATHS.items()
 }
+USER_FIELDS = tuple(k for k, _ in SCHEMA_PATHS["users"])
+CLIENT_FIELDS = tuple(k for k, _ in SCHEMA_PATHS["clients"])
+COMMENT_FIELDS = tuple(k for k, _ in SCHEMA_PATHS["comments"] if k != "resource")
 #: Closed models keep only these fields of a client-supplied body.
 CLOSED: dict[str, tuple[str, ...]] = {
     "users": USER_FIELDS, "clients": CLIENT_FIELDS, "comments": COMMENT_FIELDS,
@@ -61,53 +86,143 @@ CLOSED: dict[str, tuple[str, ...]] = {
 SCHEMAS: dict[str, dict[str, str]] = {
     "streams": {
         "name": "string", "description": "string", "commitMessage": "string", "streamId": "string",
-        "jobNumber": "string", "owner": "string", "private": "boolean", "deleted": "boolean",
+        "jobNumber": "string", "owner": "objectid", "private": "boolean", "deleted": "boolean",
         "isComputedResult": "boolean", "onlineEditable": "boolean", "anonymousComments": "boolean",
-        "tags": "string", "canRead": "string", "canWrite": "string", "parent": "string",
+        "tags": "string", "canRead": "objectid", "canWrite": "objectid", "parent": "string",
         "children": "string", "createdAt": "date", "updatedAt": "date",
     },
     "objects": {
         "type": "string", "hash": "string", "geometryHash": "string", "applicationId": "string",
-        "name": "string", "owner": "string", "private": "boolean", "deleted": "boolean",
+        "name": "string", "owner": "objectid", "private": "boolean", "deleted": "boolean",
         "createdAt": "date", "updatedAt": "date",
     },
     "clients": {
         "role": "string", "documentName": "string", "documentGuid": "string",
         "documentType": "string", "documentLocation": "string", "streamId": "string",
-        "owner": "string", "online": "boolean", "private": "boolean",
+        "owner": "objectid", "online": "boolean", "private": "boolean",
         "createdAt": "date", "updatedAt": "date",
     },
     "comments": {
-        "text": "string", "owner": "string", "closed": "boolean", "flagged": "boolean",
-        "priority": "string", "status": "string", "labels": "string", "assignedTo": "string",
+        "text": "string", "owner": "objectid", "closed": "boolean", "flagged": "boolean",
+        "priority": "string", "status": "string", "labels": "string", "assignedTo": "objectid",
         "createdAt": "date", "updatedAt": "date",
     },
     "projects": {
-        "name": "string", "description": "string", "jobNumber": "string", "owner": "string",
+        "name": "string", "description": "string", "jobNumber": "string", "owner": "objectid",
         "private": "boolean", "deleted": "boolean", "tags": "string", "streams": "string",
-        "canRead": "string", "canWrite": "string", "createdAt": "date", "updatedAt": "date",
+        "canRead": "objectid", "canWrite": "objectid", "createdAt": "date", "updatedAt": "date",
     },
 }
+
+for _schema in SCHEMAS.values():
+    _schema.setdefault("_id", "objectid")
+    _schema.setdefault("comments", "objectid")
+SCHEMAS["streams"]["objects"] = "objectid"
+SCHEMAS["objects"].update(parent="objectid", children="objectid", ancestors="objectid")
+SCHEMAS["projects"].update({"permissions.canRead": "objectid", "permissions.canWrite": "objectid"})
 
 PLACEHOLDER = "Placeholder"
 
 
-def new_document(collection: str, body: Mapping[str, Any], **forced: Any) -> Document:
-    """A new document: ``_id``, schema defaults, the body cast to the schema (§6), ``forced``.
+def new_document(collection: str, body: Mapping[str, Any], *, defaults: Mapping[str, Any] | None = None,
+                 insert_many: bool = False, **forced: Any) -> Document:
+    """A new document with its keys in the order mongoose gives them (see :data:`SCHEMA_PATHS`).
+
+    Arguments:
+        collection {str} -- the collection (model) name
+        body {Mapping} -- what the client sent, cast to the schema (``_id``/``__v`` ignored)
+        defaults {Mapping} -- defaults that depend on the configuration (e.g. streams' ``private``)
+        insert_many {bool} -- ``insertMany`` writes ``__v`` before the timestamps
+        forced -- fields the handler sets after construction, in that order
+
+    Returns:
+        {dict} -- the document
 
     Raises the mongoose ``ValidationError`` when a body field cannot be cast.
     """
     fields = schema.cast_or_raise(collection, body, DEFAULTS[collection])  # nested paths keep defaults
-    fields.pop("_id", None)
-    fields.pop("__v", None)
-    stamp = ids.now_iso()
-    doc: Document = {"_id": ids.object_id()}
-    doc.update(copy.deepcopy(DEFAULTS[collection]))
-    doc.update(fields)
+    paths = SCHEMA_PATHS[collection]
+    doc: Document = {key: {} for key in NESTED.get(collection, ())}
+    late: list[tuple[str, Any]] = []
+    for key, value in paths:
+        if defaults is not None and key in defaults:
+            value = defaults[key]
+        if isinstance(value, Late):
+            late.append((key, value.value))
+        elif value is not NO_DEFAULT:
+            if key in doc and isinstance(value, dict):
+                doc[key].update(copy.deepcopy(value))
+            else:
+                doc[key] = copy.deepcopy(value)
+    doc["_id"] = ids.object_id()
+    for key, value in fields.items():
+        if key not in ("_id", "__v"):
+            doc[key] = value
+    for key, value in late:
+        if value != {}:  # an empty object is not stored (``minimize``)
+            doc.setdefault(key, copy.deepcopy(value))
     doc.update(forced)
+    stamp = ids.now_iso()
+    if insert_many:
+        doc["__v"] = 0
     doc["createdAt"] = stamp
     doc["updatedAt"] = stamp
     doc["__v"] = 0
+    return minimize(doc)  # empty objects are not stored
+
+
+def hydrate(collection: str, raw: Mapping[str, Any], projection: Mapping[str, int] | None = None) -> Document:
+    """A stored document as a mongoose document (not ``lean``) orders its keys.
+
+    Mongoose first applies the defaults of the selected schema paths (schema order, then
+    ``_id``), then copies the database's fields in their stored order: keys with a default
+    move to the front.
+
+    Arguments:
+        collection {str} -- the collection (model) name
+        raw {Mapping} -- the document as the database returns it (already projected)
+        projection {Mapping} -- the projection of the query (``None``: every field)
+
+    Returns:
+        {dict} -- the document, keys reordered
+    """
+    inclusive = bool(projection) and any(projection.values())  # type: ignore[union-attr]
+    top = {path.split(".")[0] for path in projection or ()}
+
+    def selected(key: str) -> bool:
+        if not projection:
+            return True
+        return key in top if inclusive else key not in top
+
+    out: Document = {key: raw.get(key, {}) for key in NESTED.get(collection, ()) if selected(key)}
+    for key, value in SCHEMA_PATHS[collection]:
+        if value is NO_DEFAULT or isinstance(value, Late) or not selected(key):
+            continue
+        out[key] = raw[key] if key in raw else copy.deepcopy(value)
+    if "_id" in raw:
+        out["_id"] = raw["_id"]
+    for key, value in raw.items():
+        out[key] = value
+    return out
+
+
+def array_paths(collection: str) -> frozenset[str]:
+    """The schema's array paths of a collection (setting one to a new value bumps ``__v``)."""
+    return frozenset(k for k, v in SCHEMA_PATHS[collection]
+                     if isinstance(v, list) or (isinstance(v, Late) and isinstance(v.value, list)))
+
+
+def versioned(collection: str, doc: Mapping[str, Any], changes: Mapping[str, Any]) -> bool:
+    """Whether mongoose bumps ``__v`` when ``changes`` are set on ``doc``: an array path changes."""
+    paths = array_paths(collection)
+    return any(key in paths and doc.get(key) != value for key, value in changes.items())
+
+
+def add_late_defaults(collection: str, doc: Document) -> Document:
+    """A document saved by mongoose gains the missing :class:`Late` defaults, at its end."""
+    for key, value in SCHEMA_PATHS[collection]:
+        if isinstance(value, Late) and key not in doc:
+            doc[key] = copy.deepcopy(value.value)
     return doc
 
 
@@ -126,7 +241,7 @@ def apply(collection: str, doc: Document, body: Mapping[str, Any], *,
         dict -- ``doc``
     """
     fields, errors = schema.cast_body(collection, body, doc, skip=skip)
-    errors = [e for e in errors if e.path not in ignore]
+    errors = schema.id_errors(body) + [e for e in errors if e.path not in ignore]
     if errors:
         raise schema.validation_failure(collection, errors)
     for key, value in fields.items():
@@ -188,7 +303,7 @@ def populated_user(user: Mapping[str, Any] | None) -> Document | None:
     """``{_id, name, surname, email, company}`` as mongoose ``populate`` returns it."""
     if user is None:
         return None
-    return {k: user[k] for k in ("_id", "name", "surname", "email", "company") if k in user}
+    return {k: user[k] for k in ("name", "surname", "_id", "email", "company") if k in user}
 
 
 def placeholder(object_id: Any) -> Document:
@@ -196,16 +311,26 @@ def placeholder(object_id: Any) -> Document:
     return {"type": PLACEHOLDER, "_id": object_id}
 
 
+def placeholder_from_db(object_id: Any) -> Document:
+    """A placeholder as the original builds it from a stored id (``{_id, type}``)."""
+    return {"_id": object_id, "type": PLACEHOLDER}
+
+
 def placeholders(object_ids: Iterable[Any]) -> list[Document]:
     """Placeholders for a list of ids."""
-    return [placeholder(i) for i in object_ids]
+    return [{"type": PLACEHOLDER, "_id": i} for i in object_ids]
 
 
-def stream_out(stream: Mapping[str, Any]) -> Document:
-    """A stream as returned by the API: ``objects`` as placeholders, minimized."""
-    out = minimize(stream)
+def stream_out(stream: Mapping[str, Any], *, id_first: bool = False, lean: bool = False) -> Document:
+    """A stream as returned by the API: ``objects`` as placeholders, minimized.
+
+    ``id_first``: placeholders written ``{_id, type}`` (the stream list) instead of ``{type, _id}``;
+    ``lean``: read as a plain object (empty objects stored by an update are kept).
+    """
+    out = dict(stream) if lean else minimize(stream)
     if isinstance(out.get("objects"), list):
-        out["objects"] = placeholders(out["objects"])
+        make = placeholder_from_db if id_first else placeholder
+        out["objects"] = [make(o) for o in out["objects"]]
     return out
 
 

@@ -197,7 +197,10 @@ def typed_value(value: str) -> Any:
 
 def typed_values(value: str) -> list[Any]:
     """Comma-split (quotes protect commas) and type each value."""
-    return [typed_value(m.group(0)) for m in _COMMA_SPLIT.finditer(value)]
+    values = [typed_value(m.group(0)) for m in _COMMA_SPLIT.finditer(value)]
+    if not values:  # only commas: v1's `svalue.match(...)` is null and `.forEach` crashes
+        raise ServerCrash("Cannot read properties of null (reading 'forEach')", "TypeError")
+    return values
 
 
 def _js_string(value: Any) -> str:
@@ -245,6 +248,9 @@ class CastFailure(SpeckleError):
     """A criterion value that the schema type cannot accept."""
 
 
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
+
+
 def _cast(kind: str, path: str, value: Any) -> Any:
     if isinstance(value, JsRegex) or value is None:
         return value
@@ -271,6 +277,11 @@ def _cast(kind: str, path: str, value: Any) -> Any:
         number = js_number(str(value))
         if number is not None:
             return _num(number)
+    elif kind == "objectid":
+        if isinstance(value, str) and (_OBJECT_ID.fullmatch(value) or len(value) == 12):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value  # a timestamp-based ObjectId: never equal to a stored id
     elif kind == "date":
         if isinstance(value, datetime):
             return value
@@ -282,7 +293,8 @@ def _cast(kind: str, path: str, value: Any) -> Any:
             pass
     else:
         return value
-    raise CastFailure(f'Cast to {kind} failed for value "{value}" at path "{path}"', "CastError")
+    name = "ObjectId" if kind == "objectid" else kind
+    raise CastFailure(f'Cast to {name} failed for value "{value}" at path "{path}"', "CastError")
 
 
 def cast_criterion(schema: Schema, path: str, criterion: Any) -> Any:
@@ -514,8 +526,13 @@ class Query:
         sort: bool = True,
         projection: bool = True,
         scope: Callable[[dict[str, Any]], bool] | None = None,
+        hydrate: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Filter, sort, page and project documents (each stage can be switched off)."""
+        """Filter, sort, page and project documents (each stage can be switched off).
+
+        ``hydrate``: the collection, when the original reads mongoose documents (not ``lean``):
+        their keys come in the order :func:`~speckle.devserver.models.hydrate` gives.
+        """
         selected = [
             d for d in docs if (scope is None or scope(d)) and (not filters or self.match(d))
         ]
@@ -531,6 +548,11 @@ class Query:
                 selected = selected[: self.limit]
         if projection and self.projection:
             selected = [project(d, self.projection) for d in selected]
+        if hydrate is not None:
+            from .models import hydrate as hydrated
+
+            shown = self.projection if projection else None
+            selected = [hydrated(hydrate, d, shown) for d in selected]
         return selected
 
 

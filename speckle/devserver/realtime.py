@@ -18,6 +18,7 @@ from aiohttp import WSMsgType, web
 
 from . import ids
 from .errors import SpeckleError, cast_error, type_error
+from .jsonutil import dumps
 from .permissions import is_member
 from .services.base import State
 from .services.comments import RESOURCE_TYPES
@@ -88,7 +89,7 @@ class Hub:
         sock = Socket(ws, request, client_id, user)
         if any(other.client_id == client_id for other in self.sockets):
             sock.client_id = ids.object_id()
-            await sock.send(json.dumps({"message": DUPLICATE, "newId": sock.client_id}))
+            await sock.send(dumps({"message": DUPLICATE, "newId": sock.client_id}))
         stream_id = request.query.get("stream_id")
         if stream_id:
             sock.rooms.add(f"stream-{stream_id}")
@@ -241,7 +242,7 @@ class Hub:
         replies = await loop.run_in_executor(None, self._resource_join, sock, str(rtype), str(rid))
         if replies is None:
             sock.rooms.add(room)
-            await sock.send(json.dumps({"message": "Room joined.", "roomName": room}))
+            await sock.send(dumps({"message": "Room joined.", "roomName": room}))
             return
         for reply in replies:
             await sock.send(reply)

@@ -137,17 +137,38 @@ class PathError:
     kind: str
     value: Any
     message: str
+    name: str = "CastError"
 
     def as_json(self) -> Document:
-        """The ``CastError`` object as ``JSON.stringify`` shows it inside ``errors``."""
+        """The error object as ``JSON.stringify`` shows it inside ``errors``."""
+        if self.name != "CastError":
+            return {"message": self.message, "name": self.name, "properties": {
+                "message": self.message, "type": self.kind, "path": self.path}, "kind": self.kind,
+                "path": self.path}
         return {"stringValue": cast_value_text(self.value), "kind": self.kind, "value": self.value,
                 "path": self.path, "reason": {}, "message": self.message, "name": "CastError"}
+
+
+def required_error(path: str) -> PathError:
+    """The ``ValidatorError`` of a ``required`` path that has no value."""
+    return PathError(path, "required", None, f"Path `{path}` is required.", "ValidatorError")
 
 
 def _cast_error(kind: str, value: Any, path: str, label: str | None = None) -> PathError:
     label = label or path
     text = f'Cast to {kind} failed for value {cast_value_text(value)} at path "{label}"'
     return PathError(path, kind, value, text)
+
+
+def id_errors(body: Mapping[str, Any]) -> list[PathError]:
+    """The failure of a body's ``_id`` that is no ObjectId (``doc.set({_id})`` then ``save()``)."""
+    if "_id" not in body:
+        return []
+    try:
+        object_id(body["_id"])
+    except CastFailure:
+        return [_cast_error(OBJECT_ID.kind, body["_id"], "_id")]
+    return []
 
 
 def object_id(value: Any) -> str | None:

@@ -175,7 +175,14 @@ class SpeckleModel(BaseModel):
             SpeckleModel -- this model
         """
         if isinstance(data, dict):
-            self._as_read = {key: copy.deepcopy(data[key]) for key in PROTECTED_FIELDS if key in data}
+            as_read = {}
+            for key in PROTECTED_FIELDS:
+                if key in data:
+                    try:
+                        as_read[key] = copy.deepcopy(data[key])
+                    except RecursionError:  # junk nested too deeply: not remembered, so sent as given
+                        pass
+            self._as_read = as_read
         return self
 
     def protected_as_read(self) -> dict[str, Any] | None:
@@ -301,6 +308,16 @@ class SpeckleModel(BaseModel):
     def keys(self) -> list[str]:
         """The keys of :meth:`to_payload`."""
         return list(self.to_payload())
+
+    def __repr__(self) -> str:
+        # bounded whatever the server put in the fields (nesting thousands of levels deep...)
+        shown: list[str] = []
+        for name, value in self.__repr_args__():
+            if len(shown) == 8:
+                shown.append("...")
+                break
+            shown.append(f"{name}={_r(value)}")
+        return f"{type(self).__name__}({', '.join(shown)})"
 
 
 class ResourceModel(SpeckleModel):

@@ -2,6 +2,8 @@
 
 * :class:`StreamListener` (made by :meth:`speckle.SpeckleApiClient.listen`) — a socket in a
   stream's room that answers heartbeats, reconnects, and yields typed events;
+* :class:`StreamFollower` (made by :meth:`speckle.SpeckleApiClient.follow`) — a stream's current
+  model, then a :class:`StreamChange` whenever it changes;
 * :mod:`speckle.realtime.events` — the events and the frame parser;
 * :func:`socket_url` and :func:`register_socket_client` — what
   :meth:`speckle.SpeckleApiClient.websockets` builds its ``WebSocketApp`` from.
@@ -22,11 +24,15 @@ from .events import (
     UnknownEvent,
     parse_frame,
 )
+from .follow import StreamChange, StreamFollower, is_update_event
 from .listener import Backoff, StreamListener
 
 __all__ = [
     "Backoff",
     "StreamListener",
+    "StreamFollower",
+    "StreamChange",
+    "is_update_event",
     "Event",
     "Broadcast",
     "DirectMessage",

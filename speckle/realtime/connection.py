@@ -6,7 +6,9 @@ import logging
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
-from speckle.errors import SpeckleError, SpeckleInputError
+from speckle._untrusted import preview
+from speckle.base.resource import check_id
+from speckle.errors import SpeckleError, SpeckleInputError, SpeckleResponseError
 
 __all__ = ["SocketClient", "socket_url", "register_socket_client", "is_real_client_id", "set_client_online"]
 
@@ -79,9 +81,14 @@ def register_socket_client(client: SocketClient, stream_id: str, role: str = "Re
             "online": True,
         }
     )
-    if not created.id:
-        raise SpeckleInputError("the server did not give the new API client an id")
-    return str(created.id)
+    client_id = created.id
+    if not isinstance(client_id, str) or not client_id or not client_id.isprintable():
+        raise SpeckleResponseError(f"the server gave the new API client no usable id: {preview(client_id)}")
+    try:
+        check_id(client_id, "client id")
+    except SpeckleInputError as exc:  # a lone surrogate: it could not go into the socket's URL
+        raise SpeckleResponseError(f"the server gave the new API client no usable id: {preview(client_id)}") from exc
+    return client_id
 
 
 def is_real_client_id(client_id: str | None) -> bool:

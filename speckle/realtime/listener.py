@@ -683,7 +683,8 @@ class StreamListener:
         args = event.args
         if not (isinstance(args, dict) and args.get("eventType") == SYNC_EVENT_TYPE):
             return False
-        done = self._syncs.get(str(args.get("token")))
+        token = args.get("token")
+        done = self._syncs.get(token) if isinstance(token, str) else None
         if done is not None:
             done.set()
         return event.sender_id == self.client_id or done is not None

@@ -112,7 +112,7 @@ def _author(value: Any) -> dict[str, Any]:
 def _plugin_as_app(plugin: Any) -> dict[str, Any]:
     """A v1 plugin manifest in the App shape; the manifest's other fields are kept after it."""
     if not isinstance(plugin, Mapping):
-        raise SpeckleResponseError(f"a plugin manifest is not a JSON object: {str(plugin)[:200]}")
+        raise SpeckleResponseError(f"a plugin manifest is not a JSON object: {preview(plugin)}")
     serve_from = plugin.get("serveFrom")
     app_id = serve_from.strip("/") if isinstance(serve_from, str) and serve_from.strip("/") else plugin.get("name")
     app = {

@@ -1,4 +1,4 @@
-"""Bulk transfers: batching, content hashing, the sent-object record, ``send`` and ``receive``.
+"""Bulk transfers: batching, content hashing, the records of sent and received objects, ``send`` and ``receive``.
 
 Most code uses these through the client::
 
@@ -22,6 +22,7 @@ from speckle.transfer.batching import (
 )
 from speckle.transfer.cache import SentObjectCache
 from speckle.transfer.encoding import encode_object, hash_object, object_fingerprint, object_hash
+from speckle.transfer.received import ReceivedObjectCache
 from speckle.transport import DEFAULT_GZIP_THRESHOLD
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "DEFAULT_GZIP_THRESHOLD",
     "Progress",
     "ReceiveResult",
+    "ReceivedObjectCache",
     "SendResult",
     "SentObjectCache",
     "TransferOptions",

@@ -11,17 +11,23 @@ through. A stream that already holds exactly what :func:`send` would write is no
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import logging
 import operator
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import orjson
+import ormsgpack
+import requests
 import xxhash
 
-from speckle._untrusted import preview
+from speckle._untrusted import preview, short_repr
 from speckle.base.resource import as_payload, check_id, placeholder_ids
 from speckle.errors import PayloadTooLargeError, SpeckleError, SpeckleInputError, SpeckleResponseError
 from speckle.models.objects import DENIED_OBJECT_TEXT, DeniedObject, SpeckleObject, parse_object
@@ -36,6 +42,7 @@ from speckle.transfer.batching import (
 )
 from speckle.transfer.cache import SentObjectCache
 from speckle.transfer.encoding import as_object, encode_object, fingerprints, sealed_batches
+from speckle.transfer.received import ReceivedObjectCache
 
 if TYPE_CHECKING:
     from speckle.client import SpeckleApiClient
@@ -99,20 +106,54 @@ class ReceiveResult:
         missing {list} -- indexes of objects the server did not deliver (deleted or unreadable;
             they are in ``objects`` as the server's stand-ins)
         seconds {float} -- wall-clock time of the whole operation
+        fetched {list} -- the ids of the objects downloaded (each once)
+        reused {int} -- distinct objects not downloaded: unchanged since the received-object
+            record or the ``previous`` result held them
+        raw {bool} -- whether ``objects`` are plain dicts
     """
 
     stream: Stream
     objects: list[Any]
     missing: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    fetched: list[str] = field(default_factory=list, repr=False)
+    reused: int = 0
+    raw: bool = False
+    #: the id of each entry of ``objects``
+    ids: list[str] = field(default_factory=list, repr=False)
+    #: ``{object id: updatedAt}`` of the objects known to be current (what a later receive checks)
+    versions: dict[str, str] = field(default_factory=dict, repr=False)
+    #: ``(updatedAt, fields, ids)`` of the stream when settled (a later receive may reuse them)
+    _stream_state: tuple[str, dict[str, Any], list[str]] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.objects)
 
+    def by_id(self, object_id: str) -> Any:
+        """The object of this result with this id.
+
+        Raises:
+            KeyError -- no object of the result has this id
+        """
+        index = self._index().get(object_id)
+        if index is None:
+            raise KeyError(object_id)
+        return self.objects[index]
+
+    def _index(self) -> dict[str, int]:
+        index: dict[str, int] | None = self.__dict__.get("_by_id")
+        if index is None or len(index) > len(self.ids):
+            index = {}
+            for position, _id in enumerate(self.ids):
+                index.setdefault(_id, position)
+            self.__dict__["_by_id"] = index
+        return index
+
     def __repr__(self) -> str:
         return (
-            f"<ReceiveResult stream_id={self.stream.streamId!r} objects={len(self.objects)} "
-            f"missing={len(self.missing)} seconds={self.seconds:.2f}>"
+            f"<ReceiveResult stream_id={short_repr(self.stream.streamId)} objects={len(self.objects)} "
+            f"missing={len(self.missing)} fetched={len(self.fetched)} reused={self.reused} "
+            f"seconds={self.seconds:.2f}>"
         )
 
 
@@ -469,13 +510,20 @@ def receive(
     stream_id: str,
     *,
     raw: bool = False,
+    use_cache: bool = True,
+    previous: ReceiveResult | None = None,
     progress: Progress | None = None,
     options: TransferOptions | None = None,
 ) -> ReceiveResult:
     """Fetch a stream and all its objects, in stream order, with parallel ``getbulk`` requests.
 
     Each distinct object is fetched once (a stream listing an object twice gets the same
-    instance twice).
+    instance twice). Objects held in the received-object record
+    (:class:`~speckle.transfer.ReceivedObjectCache`) at the version the server has now are
+    not downloaded again: one request lists the ``updatedAt`` of the stream's objects (v1
+    servers change it whenever an object is changed in place), and only the objects that are
+    new, changed or gone are asked for. A deleted object is never served from the record: it
+    is reported in ``missing``, as without the record.
 
     Arguments:
         client {SpeckleApiClient} -- a client (anonymous for public streams)
@@ -483,46 +531,251 @@ def receive(
 
     Keyword Arguments:
         raw {bool} -- give plain dicts instead of models: faster and smaller (default: {False})
+        use_cache {bool} -- take unchanged objects from the received-object record, and record
+            what is downloaded (default: {True})
+        previous {ReceiveResult} -- an earlier result of the same stream: its objects that are
+            unchanged are reused as they are (the same instances, not copies) (default: {None})
         progress {callable} -- called as progress(done, total) with counts of distinct objects (default: {None})
         options {TransferOptions} -- chunk size and parallelism (default: {client.transfer_options})
 
     Returns:
         ReceiveResult -- the stream (without ``objects``) and its objects
     """
+    with gc_paused():  # parsed JSON and decoded objects hold no cycles; collections would walk them all
+        return _receive(client, stream_id, raw, use_cache, previous, progress, options)
+
+
+def _receive(
+    client: SpeckleApiClient,
+    stream_id: str,
+    raw: bool,
+    use_cache: bool,
+    previous: ReceiveResult | None,
+    progress: Progress | None,
+    options: TransferOptions | None,
+) -> ReceiveResult:
     started = time.perf_counter()
     path = f"/streams/{check_id(stream_id, 'stream id')}"
-    answer = client.transport.request("GET", path)
-    resource = answer.get("resource") if isinstance(answer, dict) else None
-    if not isinstance(resource, dict):
-        raise SpeckleResponseError("the server's answer holds no stream", method="GET", url=path)
-    entries = resource.pop("objects", None)
-    ids = [] if entries is None else placeholder_ids(entries, "stream objects", method="GET", url=path)
-    del entries, answer
+    cache = client.received_cache if use_cache else None
+    scope = _cache_scope(client)
+    if previous is not None and (previous.raw != raw or previous.stream.streamId != stream_id):
+        previous = None
+    current: dict[str, Any] | None = None  # the version of each object the server has now
+    server_time: str | None = None  # a server time before any object or the stream was read
+    if cache is not None or previous is not None:
+        current, server_time = _object_versions(client, stream_id)
+    state = _known_stream(client, path, cache, scope, previous) if current is not None else None
+    if state is None:
+        answer = client.transport.request("GET", path)
+        resource = answer.get("resource") if isinstance(answer, dict) else None
+        if not isinstance(resource, dict):
+            raise SpeckleResponseError("the server's answer holds no stream", method="GET", url=path)
+        entries = resource.pop("objects", None)
+        ids = [] if entries is None else placeholder_ids(entries, "stream objects", method="GET", url=path)
+        del entries, answer
+        if server_time is not None and _settled(resource.get("updatedAt"), server_time):
+            state = (resource["updatedAt"], resource, ids)
+            if cache is not None:
+                try:
+                    cache.store_stream(scope, stream_id, resource["updatedAt"],
+                                       ormsgpack.packb({"resource": resource, "ids": ids}))
+                except (TypeError, ormsgpack.MsgpackEncodeError):
+                    pass
+    else:
+        resource, ids = state[1], list(state[2])
     stream = Stream.from_data(resource)
     distinct = list(dict.fromkeys(ids))
+    known: dict[str, Any] = {}  # objects not downloaded: from `previous` or the record
+    versions: dict[str, str] = {}  # the settled version of each object of the result
+    if current is not None and distinct:
+        if previous is not None:
+            index, held = previous._index(), previous.objects
+            for _id, version in previous.versions.items():
+                if current.get(_id) == version:
+                    known[_id] = held[index[_id]]
+                    versions[_id] = version
+        if cache is not None:
+            wanted = {i: current[i] for i in distinct if i not in known and i in current}
+            for _id, data in cache.load(scope, wanted).items():
+                try:
+                    item = ormsgpack.unpackb(data)
+                except ormsgpack.MsgpackDecodeError:
+                    continue
+                known[_id] = item if raw else parse_object(item)
+                versions[_id] = wanted[_id]
+    to_fetch = [i for i in distinct if i not in known] if known else distinct
+    if to_fetch and server_time is None:  # (a small request) so that the result can serve as `previous`
+        server_time = _object_versions(client, stream_id, date_only=True)[1]
+    recorded: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def record(items: list[Any]) -> None:
+        """Keep the settled versions of fetched objects, and record them (in the worker, while
+        other answers are on their way; a stand-in has no ``updatedAt`` and is never recorded)."""
+        if server_time is None:
+            return
+        settled: list[tuple[str, str]] = []
+        rows: list[tuple[str, str, bytes]] = []
+        for item in items:
+            if type(item) is not dict:
+                continue
+            _id, version = item.get("_id"), item.get("updatedAt")
+            if type(_id) is not str or not _settled(version, server_time):
+                continue
+            if cache is not None:
+                try:
+                    rows.append((_id, version, ormsgpack.packb(item)))
+                except (TypeError, ormsgpack.MsgpackEncodeError):  # e.g. an integer over 64 bits
+                    continue
+            settled.append((_id, version))
+        if rows and cache is not None:
+            cache.store(scope, rows, wait=False)  # written by the record's own thread
+        with lock:
+            recorded.extend(settled)
+
+    done = len(distinct) - len(to_fetch)
+    if progress is not None and done:
+        progress(done, len(distinct))
     fetched = fetch_objects(
         client.transport,
-        distinct,
+        to_fetch,
         options=options or client.transfer_options,
-        progress=progress,
+        progress=None if progress is None else (lambda d, t: progress(d + done, done + t)),
         convert=None if raw else parse_object,
+        on_fetched=record if server_time is not None else None,
     )
-    if len(distinct) == len(ids):
+    # objects from the record or `previous` are never stand-ins (those are never recorded)
+    if raw:  # one cheap test first: a stand-in is a "String"
+        gone = {_id for _id, obj in zip(to_fetch, fetched, strict=True)
+                if type(obj) is dict and obj.get("type") == "String" and _is_denied(obj)}
+    else:
+        gone = {_id for _id, obj in zip(to_fetch, fetched, strict=True) if isinstance(obj, DeniedObject)}
+    by_id = dict(zip(to_fetch, fetched, strict=True)) if known else None
+    if by_id is None and len(distinct) == len(ids):
         objects = fetched
     else:
-        by_id = dict(zip(distinct, fetched, strict=True))
+        if by_id is None:
+            by_id = dict(zip(distinct, fetched, strict=True))
+        else:
+            by_id.update(known)
         del fetched
         objects = [by_id[_id] for _id in ids]
-    if raw:  # one cheap test first: a stand-in is a "String"
-        missing = [i for i, obj in enumerate(objects) if type(obj) is dict and obj.get("type") == "String"
-                   and _is_denied(obj)]
-    else:
-        missing = [i for i, obj in enumerate(objects) if isinstance(obj, DeniedObject)]
+    missing = [i for i, _id in enumerate(ids) if _id in gone] if gone else []
+    versions.update(recorded)
+    if cache is not None and gone:
+        cache.forget(scope, gone)
     if missing:
         logger.warning("stream %s: %d objects could not be read (deleted or private)", stream_id, len(missing))
         if client.transfer_cache is not None:  # do not offer these ids to later sends
-            client.transfer_cache.forget_ids(_cache_scope(client), {ids[i] for i in missing})
-    return ReceiveResult(stream, objects, missing, time.perf_counter() - started)
+            client.transfer_cache.forget_ids(scope, gone)
+    result = ReceiveResult(stream, objects, missing, time.perf_counter() - started)
+    result.raw = raw
+    result.versions = versions
+    result._stream_state = state
+    result.fetched = to_fetch
+    result.reused = len(distinct) - len(to_fetch)
+    result.ids = ids
+    logger.info("received %d objects of stream %s (%d downloaded, %d unchanged and not downloaded) in %.2fs",
+                len(objects), stream_id, len(to_fetch), result.reused, result.seconds)
+    return result
+
+
+#: Server times are compared as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` strings (how v1 servers write them).
+_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+def _known_stream(
+    client: SpeckleApiClient,
+    path: str,
+    cache: ReceivedObjectCache | None,
+    scope: str,
+    previous: ReceiveResult | None,
+) -> tuple[str, dict[str, Any], list[str]] | None:
+    """``(updatedAt, fields, object ids)`` of the stream as ``previous`` or the record knew it,
+    if the server's stream has that ``updatedAt`` still (v1 servers change it on every write);
+    asks the server for ``updatedAt`` only. None when unknown or changed."""
+    states: list[tuple[str, dict[str, Any], list[str]]] = []
+    if previous is not None and previous._stream_state is not None:
+        states.append(previous._stream_state)
+    recorded = cache.stream(scope, path.rsplit("/", 1)[1]) if cache is not None else None
+    if recorded is not None:
+        try:
+            content = ormsgpack.unpackb(recorded[1])
+            states.append((recorded[0], content["resource"], content["ids"]))
+        except (ormsgpack.MsgpackDecodeError, TypeError, KeyError):
+            pass
+    if not states:
+        return None
+    answer = client.transport.request("GET", path, params=[("fields", "updatedAt")])
+    resource = answer.get("resource") if isinstance(answer, dict) else None
+    updated_at = resource.get("updatedAt") if isinstance(resource, dict) else None
+    for state in states:
+        if type(updated_at) is str and state[0] == updated_at:
+            return (state[0], dict(state[1]), state[2])
+    return None
+
+
+def _settled(version: Any, server_time: str) -> bool:
+    """True when no later write can give an object this ``updatedAt`` again.
+
+    ``updatedAt`` has millisecond resolution, so a write in the same millisecond as the one a
+    download saw would leave it unchanged. ``server_time`` is a server time taken before the
+    download: an ``updatedAt`` older than it was followed by no write in its millisecond.
+    """
+    return type(version) is str and len(version) == 24 and version < server_time and bool(_STAMP.fullmatch(version))
+
+
+def _object_versions(
+    client: SpeckleApiClient, stream_id: str, *, date_only: bool = False
+) -> tuple[dict[str, Any] | None, str | None]:
+    """``({object id: updatedAt}, server time)`` of a stream's objects, in one request.
+
+    ``GET /streams/<id>/objects?fields=updatedAt`` lists each object of the stream that exists
+    with its ``updatedAt`` (deleted objects are absent). The server time is the answer's
+    ``Date`` header (whole seconds, so never later than the server's clock when it answered).
+    Any failure gives ``(None, None)``: the caller then downloads everything.
+    """
+    transport = client.transport
+    url = transport.url_for(f"/streams/{stream_id}" if date_only else f"/streams/{stream_id}/objects")
+    params = {"fields": "updatedAt"}
+    try:
+        response = transport.session.get(url, params=params, timeout=transport.timeout)
+    except requests.RequestException as exc:
+        logger.debug("could not list the versions of the objects of stream %s: %s", stream_id, exc)
+        return None, None
+    server_time = _date_header(response.headers.get("Date"))
+    if date_only:
+        return None, server_time if response.ok else None
+    try:
+        answer = orjson.loads(response.content) if response.ok else None
+    except orjson.JSONDecodeError:
+        answer = None
+    resources = answer.get("resources") if isinstance(answer, dict) and answer.get("success") is not False else None
+    if not isinstance(resources, list):
+        logger.debug("could not list the versions of the objects of stream %s: HTTP %s", stream_id,
+                     response.status_code)
+        return None, None
+    try:  # (values are only compared with recorded strings: anything else never matches)
+        versions: dict[str, Any] = {item["_id"]: item.get("updatedAt") for item in resources}
+    except (TypeError, KeyError, AttributeError):
+        versions = {}
+        for item in resources:
+            if type(item) is dict and type(item.get("_id")) is str:
+                versions[item["_id"]] = item.get("updatedAt")
+    return versions, server_time
+
+
+def _date_header(value: str | None) -> str | None:
+    """An HTTP ``Date`` header as ``YYYY-MM-DDTHH:MM:SS.000Z``, or None."""
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _is_denied(obj: Any) -> bool:

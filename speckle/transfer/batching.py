@@ -9,6 +9,7 @@ are put back in input order whatever order the requests finish in.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import gc
 import logging
 import os
@@ -151,7 +152,8 @@ class WorkQueue:
             return
         while len(self._pending) >= 2 * self.max_workers:
             self._collect(FIRST_COMPLETED)
-        self._pending.add(self._pool.submit(job, *args))
+        # in the caller's context: a time_limit() block covers the workers' requests too
+        self._pending.add(self._pool.submit(contextvars.copy_context().run, job, *args))
 
     def _collect(self, when: str) -> None:
         finished, self._pending = wait(self._pending, return_when=when)
@@ -383,6 +385,7 @@ def fetch_objects(
     options: TransferOptions | None = None,
     progress: Progress | None = None,
     convert: Callable[[Any], Any] | None = None,
+    on_fetched: Callable[[list[Any]], Any] | None = None,
 ) -> list[Any]:
     """Fetch objects with ``POST /objects/getbulk`` in parallel chunks of ids.
 
@@ -395,6 +398,8 @@ def fetch_objects(
         options {TransferOptions} -- chunk size and parallelism (default: {TransferOptions()})
         progress {callable} -- called as progress(done, total) with counts of objects (default: {None})
         convert {callable} -- applied to each returned object in the worker (default: {None})
+        on_fetched {callable} -- called in the worker with each answer's list of objects, as
+            decoded, before ``convert`` (default: {None})
 
     Returns:
         list -- one entry per id, in the order of ``ids``
@@ -412,6 +417,8 @@ def fetch_objects(
             raise SpeckleResponseError(
                 f"the server answered {got} objects for {end - start} ids", method="POST", url="/objects/getbulk"
             )
+        if on_fetched is not None:
+            on_fetched(resources)
         if convert is None:
             share_repeated_strings(resources, pool, ids[start:end])
             results[start:end] = resources

@@ -189,7 +189,7 @@ def test_search(fresh) -> None:
     assert len(found) == 10 and all(set(u) == {"_id", "name", "surname", "company", "email"} for u in found)
     by_email = api.ok("POST", "/accounts/search", searcher, json={"searchString": "example.com"})["resources"]
     assert len(by_email) == 10
-    hidden = fresh()
+    hidden = fresh(expose_emails="")
     hidden_user = hidden.register(name="Visible")
     result = hidden.ok("POST", "/accounts/search", hidden_user, json={"searchString": "visible"})["resources"]
     assert result and "email" not in result[0]

@@ -22,7 +22,11 @@ def test_server_info(fresh) -> None:
     routes = info["api"]
     assert {"method": "POST", "route": api.server.url + "/api/accounts/register"} in routes["accounts"]
     stream_routes = [r["route"] for r in routes["streams"]]
-    assert api.server.url + "/api/projects/:projectId/addstream/:streamId" in stream_routes
+    # grouped as the real server does: by the plural word in the path, in registration order
+    assert api.server.url + "/api/projects/:projectId/addstream/:streamId" not in stream_routes
+    assert stream_routes[:3] == [api.server.url + p for p in ("/api/streams", "/api/streams", "/api/streams/admin")]
+    assert api.server.url + "/api/streams/:streamId/clients" in [r["route"] for r in routes["clients"]]
+    assert api.server.url + "/api/objects/getbulk/" in [r["route"] for r in routes["objects"]]
     assert api.server.url + "/api/streams/:streamId/objects" in [r["route"] for r in routes["objects"]]
     assert info["plugins"] == [{"name": "P", "serveFrom": "/p", "canonicalUrl": api.server.url + "/p"}]
     assert requests.delete(api.server.url + "/api/plugins/x", timeout=10).json() == info["plugins"]

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -77,21 +76,21 @@ def test_concurrent_requests_lose_nothing(http: Http) -> None:
         assert len(http.ok("GET", f"/comments/stream/{streams[user.id]}", user)["resources"]) == 40
 
 
-def test_bulk_save_and_fetch_is_fast(http: Http) -> None:
+def test_bulk_save_and_fetch_keeps_order_and_dedups(http: Http) -> None:
+    """25,000 objects in one request: every one saved, fetched back in order, re-saved to the same ids.
+
+    (Its speed is measured by benchmarks/bulk.py, not asserted here.)
+    """
     user = http.register()
     objects = [{"type": "Point", "value": [i * 0.5, i + 0.25, 3.125], "applicationId": f"app-{i}",
                 "properties": {"index": i, "label": "x" * 150}} for i in range(25_000)]
-    started = time.perf_counter()
     response = http("POST", "/objects", user, json=objects)
-    saved = time.perf_counter() - started
     assert response.status_code == 200 and len(response.content) > 0
     ids = [p["_id"] for p in response.json()["resources"]]
     assert len(set(ids)) == 25_000
-    started = time.perf_counter()
     fetched = http.ok("POST", "/objects/getbulk", user, json=ids[:10_000])["resources"]
-    fetch = time.perf_counter() - started
-    assert [o["applicationId"] for o in fetched[:3]] == ["app-0", "app-1", "app-2"]
-    assert saved < 3.0 and fetch < 2.0, (saved, fetch)  # generous for slow CI; typically ~0.5 s
+    assert [o["applicationId"] for o in fetched] == [f"app-{i}" for i in range(10_000)]
+    assert [o["properties"]["index"] for o in fetched[-3:]] == [9_997, 9_998, 9_999]
     again = http.ok("POST", "/objects", user, json=objects[:5000])["resources"]
     assert [p["_id"] for p in again] == ids[:5000]
 

@@ -20,3 +20,38 @@ def test_factory_applies_overrides(speckle_server_factory, speckle_server) -> No
     refused = requests.post(other.url + "/api/accounts/register", json={"email": "a@b.cc", "password": "x" * 8},
                             timeout=10)
     assert refused.status_code == 401
+
+
+pytest_plugins = ["pytester"]
+
+_PROBE = """
+def test_probe(speckle_server):
+    assert type(speckle_server).__name__ == "RemoteServer"
+    assert speckle_server.url == "https://speckle.example.org:4443"
+    assert speckle_server.host == "speckle.example.org:4443"
+    assert speckle_server.ws_url == "wss://speckle.example.org:4443"
+    assert speckle_server.use_ssl
+"""
+
+
+def test_server_url_option_targets_a_real_server(pytester, monkeypatch) -> None:
+    monkeypatch.delenv("SPECKLE_SERVER_URL", raising=False)
+    pytester.makepyfile(_PROBE)
+    result = pytester.runpytest_inprocess("--speckle-server-url", "https://speckle.example.org:4443/")
+    result.assert_outcomes(passed=1)
+
+
+def test_server_url_environment_variable_targets_a_real_server(pytester, monkeypatch) -> None:
+    monkeypatch.setenv("SPECKLE_SERVER_URL", "https://speckle.example.org:4443")
+    pytester.makepyfile(_PROBE)
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(passed=1)
+
+
+def test_without_url_the_fixture_is_a_local_server(pytester, monkeypatch) -> None:
+    monkeypatch.delenv("SPECKLE_SERVER_URL", raising=False)
+    pytester.makepyfile("""
+def test_probe(speckle_server):
+    assert type(speckle_server).__name__ == "LocalServer"
+""")
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)

@@ -86,7 +86,9 @@ def test_list_streams_scope_query_and_populate(http: Http) -> None:
     assert [s["name"] for s in http.ok("GET", "/streams?jobNumber=123", a)["resources"]] == ["alpha"]
     assert [s["name"] for s in http.ok("GET", "/streams?sort=-name&limit=1&offset=1", a)["resources"]] == ["beta"]
     fields = http.ok("GET", "/streams?fields=streamId,name&name=/^al/", a)["resources"]
-    assert fields == [{"_id": s1["_id"], "streamId": s1["streamId"], "name": "alpha"}]
+    # populate() of the permissions keeps canRead/canWrite in an inclusive projection, as on v1
+    assert fields == [{"canRead": [], "canWrite": [], "name": "alpha", "_id": s1["_id"], "streamId": s1["streamId"]}]
+    assert list(fields[0]) == ["canRead", "canWrite", "name", "_id", "streamId"]
     populated = http.ok("GET", f"/streams?populatePermissions=true&streamId={shared['streamId']}", a)["resources"]
     assert populated[0]["canRead"][0]["_id"] == a.id and populated[0]["canRead"][0]["email"] == a.email
     assert http.ok("GET", "/streams?populatePermissions=false", a)["resources"] == []

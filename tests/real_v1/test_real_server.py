@@ -182,3 +182,11 @@ def test_a_script_in_the_original_style(real_url: str, which: str, request: pyte
     assert result.returncode == 0, result.stderr[-3000:]
     assert "original-style script: ok" in result.stdout
     assert (settings_home / "SpeckleCache.db").exists()
+
+
+@pytest.mark.real_v1
+def test_original_raw_calls_on_the_real_server(real_url: str) -> None:
+    """The original client's ``...Async`` calls, as an old script makes them, on the real server."""
+    from tests.compat.test_legacy_calls import run_original_style_script
+
+    run_original_style_script(real_url)

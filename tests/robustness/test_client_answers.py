@@ -4,7 +4,8 @@ Each case starts from the realistic answers of one method (the shapes v1 servers
 ``tests/client/test_wire_resources.py``) and Hypothesis mutates one of them: a value somewhere
 in the document replaced by junk (wrong types, nulls, lone surrogates, huge strings or numbers,
 nesting thousands of levels deep) or a key dropped, or the whole body replaced (truncated JSON,
-junk bytes, HTML, nothing), under any status code and any ``Content-Type`` charset. Whatever
+junk bytes, HTML, nothing), under any status code, any ``Content-Type`` charset, a wrong
+``Content-Encoding`` and redirects to malformed locations. Whatever
 the answer, the call must end within its deadline, either returning or raising a
 :class:`~speckle.errors.SpeckleError` whose text can be printed.
 """
@@ -12,9 +13,11 @@ the answer, the call must end within its deadline, either returning or raising a
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import jwt
@@ -24,6 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from speckle import SpeckleApiClient
+from speckle._untrusted import preview
 from speckle.errors import SpeckleError, SpeckleInputError
 from speckle.models import SpeckleModel
 
@@ -136,6 +140,14 @@ case("receive", [("GET", f"{A}/streams/{SID}$", lambda: ok(resource=stream())),
 case("receive raw", [("GET", f"{A}/streams/{SID}$", lambda: ok(resource=stream())),
                      ("POST", f"{A}/objects/getbulk$", lambda: ok(resources=[obj(), obj("o2")]))],
      lambda c: c.receive(SID, raw=True))
+# receiving again: the versions of the stream's objects, then only what changed (the previous
+# result stands for the record of received objects)
+case("receive again", [("GET", f"{A}/streams/{SID}$", lambda: ok(resource=stream())),
+                       ("GET", f"{A}/streams/{SID}/objects$",
+                        lambda: ok(resources=[{"_id": OID, "updatedAt": "2020-05-20T10:00:00.000Z"},
+                                              {"_id": "o2", "updatedAt": "2020-05-21T10:00:00.000Z"}])),
+                       ("POST", f"{A}/objects/getbulk$", lambda: ok(resources=[obj("o2")]))],
+     lambda c: c.receive(SID, raw=True, previous=_previous(c)))
 case("register_socket_client", [("POST", f"{A}/clients$", lambda: ok(resource={"_id": "c9"}))],
      lambda c: c.register_socket_client(SID))
 # -- accounts -----------------------------------------------------------------------------------------------
@@ -385,13 +397,56 @@ def answer(draw: st.DrawFn, doc: Any) -> tuple[int, dict[str, str], bytes]:
     headers = {"Content-Type": draw(st.sampled_from(CONTENT_TYPES))}
     if status == 301:
         headers["Location"] = draw(st.sampled_from(["//[::1", "http://speckle.fuzz/api/v1/nowhere", "/\u00e9"]))
+    if draw(st.integers(0, 9)) == 0:  # a body that does not match its announced encoding
+        headers["Content-Encoding"] = draw(st.sampled_from(["gzip", "deflate", "br", "zstd", "x-junk"]))
     if status in (429, 503):
         headers["Retry-After"] = draw(st.sampled_from(["0", "soon", "-1", "1e400"]))
     return status, headers, body
 
 
+def _previous(client: SpeckleApiClient) -> Any:
+    """An earlier result of stream SID: both objects, the first unchanged since."""
+    from speckle.models.resources import Stream
+    from speckle.transfer import ReceiveResult
+
+    held = [{**obj(), "updatedAt": "2020-05-20T10:00:00.000Z"}, {**obj("o2"), "updatedAt": "2020-05-19T10:00:00.000Z"}]
+    return ReceiveResult(Stream.from_data({"streamId": SID}), held, raw=True, ids=[OID, "o2"],
+                         versions={OID: "2020-05-20T10:00:00.000Z", "o2": "2020-05-19T10:00:00.000Z"})
+
+
+class _Formatting(logging.Handler):
+    """Formats every record (so a log line that cannot be written fails the test)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.format(record)
+
+
+@contextmanager
+def every_log_line() -> Iterator[None]:
+    """The library's DEBUG logging on, every record formatted, for the duration of the block."""
+    lib = logging.getLogger("speckle")
+    handler, level = _Formatting(), lib.level
+    lib.addHandler(handler)
+    lib.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        lib.removeHandler(handler)
+        lib.setLevel(level)
+
+
+def shown(result: Any) -> str:
+    """The text a user sees of a result: the repr of the library's objects (bounded whatever they
+    hold); plain dicts and lists (raw payloads) hold the server's JSON as it came, up to the
+    decoder's 1,000 levels, which Python's own repr cannot print: they are shown as a preview."""
+    items = result if isinstance(result, list) else [result]
+    if all(isinstance(item, (dict, list, str, int, float, bool, type(None))) for item in items):
+        return preview(result)
+    return repr(result)
+
+
 def make_client(login: bool, generation: str) -> SpeckleApiClient:
-    client = SpeckleApiClient(HOST, max_retries=1, deadline=DEADLINE, sent_cache=False,
+    client = SpeckleApiClient(HOST, max_retries=1, deadline=DEADLINE, sent_cache=False, received_cache=False,
                               server_generation=generation or None)
     client.transport._sleep = lambda seconds: None
     if login:
@@ -420,14 +475,14 @@ def test_malformed_answers_give_a_result_or_a_speckle_error(name: str, data: st.
 
     client = make_client(login, generation)
     started = time.monotonic()
-    with requests_mock.Mocker() as wire:
+    with requests_mock.Mocker() as wire, every_log_line():
         wire.add_matcher(respond)
         try:
             result = call(client)
         except SpeckleError as error:
             assert str(error) and repr(error)
         else:
-            repr(result)
+            shown(result)
             for item in result if isinstance(result, list) else [result]:
                 if isinstance(item, SpeckleModel):
                     try:  # what came in can be sent back, or says why not
@@ -453,3 +508,35 @@ def test_realistic_answers_work(name: str) -> None:
     with requests_mock.Mocker() as wire:
         wire.add_matcher(respond)
         call(make_client(login, generation))
+
+
+#: Junk put at every location of every answer by the exhaustive test (the classes that broke before).
+EVERYWHERE = [Deep(1000, "dict"), "a\ud800b"]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_junk_at_every_location_of_every_answer(name: str) -> None:
+    """Deterministic complement of the Hypothesis test: each junk value at each location."""
+    routes, call, login, generation = CASES[name]
+    compiled = [(method, re.compile(pattern), build) for method, pattern, build in routes]
+    for target, (_, _, make) in enumerate(routes):
+        for where in paths(make()):
+            for junk in EVERYWHERE:
+                body = to_json(mutate(make(), where, junk, False), True)
+                def respond(request: Any, body: bytes = body, target: int = target) -> Any:
+                    path = request.path_url.split("?", 1)[0]
+                    for index, (method, pattern, build) in enumerate(compiled):
+                        if request.method == method and pattern.search(path):
+                            if index == target:
+                                return requests_mock.create_response(request, content=body)
+                            return requests_mock.create_response(request, json=build())
+                    return None
+
+                with requests_mock.Mocker() as wire, every_log_line():
+                    wire.add_matcher(respond)
+                    try:
+                        result = call(make_client(login, generation))
+                    except SpeckleError as error:
+                        assert str(error)
+                    else:
+                        shown(result)

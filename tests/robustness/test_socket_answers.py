@@ -21,7 +21,8 @@ OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r
 
 
 def client_of(url: str, **options: object) -> SpeckleApiClient:
-    options = {"max_retries": 0, "timeout": 2.0, "sent_cache": False, "server_generation": "v1", **options}
+    options = {"max_retries": 0, "timeout": 2.0, "sent_cache": False, "received_cache": False,
+               "server_generation": "v1", **options}
     return SpeckleApiClient(url, **options)  # type: ignore[arg-type]
 
 
@@ -101,3 +102,27 @@ def test_json_with_a_charset_is_still_json() -> None:
     answer = OK.replace(b"application/json", b"application/json; charset=rot13")
     with raw_server(answer) as url, client_of(url) as client:
         assert client.streams.get("s1").streamId == "s1"
+
+
+def test_a_time_limit_block_bounds_several_requests_together() -> None:
+    with raw_server(OK) as url, client_of(url, deadline=None) as client:
+        with client.time_limit(0.5):
+            assert client.streams.get("s1").streamId == "s1"
+            time.sleep(0.6)
+            started = time.monotonic()
+            with pytest.raises(SpeckleTimeoutError, match=r"deadline of 0\.5s"):
+                client.streams.get("s1")  # nothing is sent once the block's time is up
+            assert time.monotonic() - started < 0.2
+        assert client.streams.get("s1").streamId == "s1"  # the limit ends with the block
+
+
+def test_a_time_limit_block_covers_the_workers_of_bulk_transfers() -> None:
+    # three getbulk requests in three worker threads, each answered one byte every 0.2 s
+    answer = OK.replace(b'"resource":{', b'"resources":[{').replace(b'"}}', b'"}]}').replace(
+        b"Content-Length: %d" % len(BODY), b"Content-Length: %d" % (len(BODY) + 2))
+    with raw_server(answer, head=len(answer) - 30, delay=0.2) as url:
+        with client_of(url, deadline=None, max_workers=3, fetch_count=1) as client:
+            started = time.monotonic()
+            with client.time_limit(1.0), pytest.raises(SpeckleTimeoutError):
+                client.objects.get_bulk(["a", "b", "c"])
+            assert time.monotonic() - started < 2.5

@@ -9,7 +9,8 @@ from .. import ids
 from ..auth import check_password, hash_password
 from ..errors import HttpError, ServerCrash, SpeckleError, validation_error
 from ..jsinspect import cast_value_text, js_string
-from ..models import apply, new_document, touch, user_out
+from ..models import apply, hydrate, new_document, touch, user_out
+from ..querylang import project
 from ..schema import cast_body, validation_failure
 from ..store import DuplicateKey
 from .base import Auth, Call, Document, get_by_id, route
@@ -78,10 +79,12 @@ def register(call: Call) -> Document:
         raise _fail(400, "Password too short.")
     hashed = hash_password(password, call.config.bcrypt_rounds)  # slow: outside the lock
     if fields.get("company") is None:
-        fields.pop("company", None)
+        fields.pop("company", None)  # undefined: not stored
+    fields["password"] = hashed
+    fields["apitoken"] = None  # set below, once the id is known
     with store.transaction():
         role = "admin" if store.count("users") == 0 else "user"
-        user = new_document("users", fields, password=hashed, role=role)
+        user = new_document("users", fields, role=role)
         user["apitoken"] = call.state.tokens.api_token(user["_id"])
         try:
             store.insert("users", user)
@@ -118,9 +121,11 @@ def login(call: Call) -> Document:
     with call.store.lock:
         user = call.store.get("users", user["_id"]) or user
         user.setdefault("logins", []).append({"date": ids.now_ms()})
+        out = user_out(user)  # the original answers before its save bumps ``__v``
         call.store.save("users", touch(user))
+    out["updatedAt"] = user["updatedAt"]
     token = call.state.tokens.session_token(user["_id"], user.get("name"))
-    return {"success": True, "message": "You have logged in.", "resource": {**user_out(user), "token": token}}
+    return {"success": True, "message": "You have logged in.", "resource": {**out, "token": token}}
 
 
 @route("GET", "/accounts", auth=Auth.MANDATORY)
@@ -146,7 +151,7 @@ def update_profile(call: Call) -> Document:
 def _save_profile(call: Call, user: Document) -> Document:
     """Store an edited user; an email another user has is a duplicate-key error."""
     try:
-        call.store.save("users", touch(user))
+        call.store.save("users", touch(user, version=False))
     except DuplicateKey as exc:
         raise SpeckleError(_duplicate_text(user["email"]), "MongoError") from exc
     return {"success": True, "message": "User profile updated."}
@@ -167,7 +172,13 @@ def get_user(call: Call) -> Document:
     keys = ["_id", "name", "surname", "company", "archived"]
     if call.config.expose_emails == "true":
         keys.append("email")
-    return {"success": True, "resource": {k: user[k] for k in keys if k in user}}
+    return {"success": True, "resource": _projected(user, keys)}
+
+
+def _projected(user: Document, keys: list[str]) -> Document:
+    """A user read with a projection, its keys in the order mongoose gives them."""
+    projection = dict.fromkeys(keys, 1)
+    return hydrate("users", project(user, projection), projection)
 
 
 ADMIN_EDIT_FIELDS = ("name", "surname", "company", "email", "role", "archived")
@@ -194,7 +205,7 @@ def search_users(call: Call) -> Document:
     if not text or (isinstance(text, (str, list, dict)) and len(text) < 3):
         raise _fail(400, "no search criteria present, or too short search string (must be > 2).")
     if not isinstance(text, str):
-        raise ServerCrash("str.replace is not a function", "TypeError")
+        raise ServerCrash("string.replace is not a function", "TypeError")
     pattern = re.compile(re.escape(text), re.I)
     keys = ["_id", "name", "surname", "company"]
     if call.config.expose_emails:
@@ -202,7 +213,7 @@ def search_users(call: Call) -> Document:
     found = []
     for user in call.store.all("users"):
         if any(isinstance(user.get(k), str) and pattern.search(user[k]) for k in ("name", "surname", "email")):
-            found.append({k: user[k] for k in keys if k in user})
+            found.append(_projected(user, keys))
             if len(found) == 10:
                 break
     return {"success": True, "resources": found}

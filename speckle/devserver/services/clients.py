@@ -35,7 +35,7 @@ def create_client(call: Call) -> Document:
 def list_clients(call: Call) -> Document:
     """Clients owned by the caller (filters ignored)."""
     query = call.query()
-    clients = query.apply(call.store.find_by("clients", "owner", call.uid), filters=False)
+    clients = query.apply(call.store.find_by("clients", "owner", call.uid), filters=False, hydrate="clients")
     return {"success": True, "message": f"Client list for user {call.uid}",
             "resources": [models.minimize(c) for c in clients]}
 
@@ -55,8 +55,9 @@ def update_client(call: Call) -> Document:
     body = call.body_dict()
     client = _client_with_access(call, "write", list(body))
     models.check_version(client, body)
+    version = models.versioned("clients", client, body)
     models.apply("clients", client, body)
-    call.store.save("clients", models.touch(client))
+    call.store.save("clients", models.touch(client, version=version))
     return {"success": True, "message": "Client updated following fields: " + ",".join(body)}
 
 

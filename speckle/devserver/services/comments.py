@@ -25,7 +25,7 @@ B = {"family": Family.B, "style": Style.MESSAGE}
 def resolve_resource(call: Call, resource_type: str, resource_id: str) -> tuple[str, Kind, Document | None]:
     """Look a comment target up by type (streams by ``streamId``, others by ``_id``)."""
     if resource_type not in RESOURCE_TYPES:
-        raise ServerCrash("Cannot read property 'findOne' of undefined", "TypeError")
+        raise ServerCrash("Cannot read property 'then' of undefined", "TypeError")
     collection, kind, model = RESOURCE_TYPES[resource_type]
     if collection == "streams":
         return collection, kind, get_stream(call, resource_id)
@@ -42,14 +42,18 @@ def create_comment(call: Call) -> Document:
         raise SpeckleError("Resource not found.")
     if kind == "user":
         raise type_error("push", "undefined")
+    # v1 builds the comment, pushes its id into the target and saves both: the target keeps
+    # the id even when the comment fails validation (cast failures, then a missing text)
+    fields, errors = schema.cast_body("comments", call.body_dict())
     comment = models.new_document(
-        "comments", call.body_dict(), owner=call.uid or None,
-        resource={"resourceType": rtype, "resourceId": rid},
+        "comments", fields, owner=call.uid or None, resource={"resourceType": rtype, "resourceId": rid},
     )
     target.setdefault("comments", []).append(comment["_id"])
     call.store.save(collection, models.touch(target))
-    if comment.get("text") in (None, ""):
-        raise SpeckleError("Comment validation failed: text: Path `text` is required.", "ValidationError")
+    if comment.get("text") in (None, "") and not any(e.path == "text" for e in errors):
+        errors.append(schema.required_error("text"))
+    if errors:
+        raise schema.validation_failure("comments", errors)
     call.store.insert("comments", comment)
     return {"success": True, "message": "Stop talking and chatting and do some work.",
             "resource": models.minimize(comment)}
@@ -81,6 +85,7 @@ def list_comments(call: Call) -> Document:
     found = query.apply(
         call.store.all("comments"),
         scope=lambda c: c.get("owner") == uid or uid in schema.clean_ids(c.get("assignedTo")),
+        hydrate="comments",
     )
     return {"success": True, "resources": [models.minimize(c) for c in found]}
 
@@ -108,8 +113,9 @@ def update_comment(call: Call) -> Document:
     body = call.body_dict()
     check(call.user, "write", comment, "comment", body.keys())
     models.check_version(comment, body)
+    version = models.versioned("comments", comment, body)
     models.apply("comments", comment, body)
-    call.store.save("comments", models.touch(comment))
+    call.store.save("comments", models.touch(comment, version=version))
     return {"success": True, "message": "Comment edited", "fields": list(body)}
 
 

@@ -27,16 +27,16 @@ def bulk_save(call: Call, entries: Any) -> list[Any]:
     ``executemany`` insert in a single transaction.
     """
     if not isinstance(entries, list):
-        raise ServerCrash("objects.map is not a function", "TypeError")
-    texts: dict[int, str] = {}  # id(entry) -> its JSON text including "hash" (saves a re-dump)
+        raise ServerCrash("objects.forEach is not a function", "TypeError")
+    texts: dict[int, str] = {}  # id(entry) -> its JSON text before "hash" was added (saves a re-dump)
     for entry in entries:
         if entry is None:
-            raise ServerCrash("Cannot read property 'type' of null", "TypeError")
+            raise ServerCrash("Cannot read property 'hash' of null", "TypeError")
         if isinstance(entry, dict) and entry.get("type") != models.PLACEHOLDER and not entry.get("hash"):
             text = dumps(entry)
             digest = hashlib.md5(text.encode("utf-8")).hexdigest()
             if "hash" not in entry:
-                texts[id(entry)] = f'{text[:-1]}{"," if len(entry) else ""}"hash":"{digest}"}}'
+                texts[id(entry)] = text
             entry["hash"] = digest
     if all(models.is_placeholder(e) for e in entries):
         return entries
@@ -81,44 +81,47 @@ def _js_text(value: Any) -> str:
 #: Keys the server sets on every inserted object (entries carrying them take the slow path).
 _FORCED = frozenset(("_id", "owner", "createdAt", "updatedAt", "__v"))
 _DEFAULT_KEYS = frozenset(OBJECT_DEFAULTS)
-_DEFAULT_PARTS = {key: f"{dumps(key)}:{dumps(value)}," for key, value in OBJECT_DEFAULTS.items()}
-_defaults_cache: dict[frozenset[str], str] = {}
-
-
-def _defaults_text(present: frozenset[str]) -> str:
-    """Serialised defaults the entry does not override (memoised per key set)."""
-    text = _defaults_cache.get(present)
-    if text is None:
-        text = "".join(part for key, part in _DEFAULT_PARTS.items() if key not in present)
-        _defaults_cache[present] = text
-    return text
+_BEFORE_HASH, _AFTER_HASH = (
+    "".join(f"{dumps(k)}:{dumps(v)}," for k, v in part.items())
+    for part in (
+        dict(list(OBJECT_DEFAULTS.items())[: list(OBJECT_DEFAULTS).index("hash")]),
+        dict(list(OBJECT_DEFAULTS.items())[list(OBJECT_DEFAULTS).index("hash") + 1 :]),
+    )
+)
 
 
 def _insert(call: Call, pending: list[dict[str, Any]], texts: dict[int, str]) -> None:
-    """Insert new objects in one transaction.
+    """Insert new objects in one transaction, keys in the order ``insertMany`` stores them.
 
-    The stored JSON is ``_id``, the defaults the entry lacks, the entry, then the server
-    fields; it is spliced from the entry text serialised for hashing when possible, so
-    each object is dumped once.
+    That order is the schema defaults (the entry's values in their place), ``_id``, the
+    entry's other keys, ``owner``, ``__v`` and the timestamps. For the common entry (no
+    schema key of its own but the ``hash`` computed here) the stored JSON is spliced from
+    the text serialised for hashing, so each object is dumped once.
     """
     stamp = ids.now_iso()
     owner = call.uid or None
-    tail = f'"owner":{dumps(owner)},"createdAt":"{stamp}","updatedAt":"{stamp}","__v":0}}'
+    tail = f'"owner":{dumps(owner)},"__v":0,"createdAt":"{stamp}","updatedAt":"{stamp}"}}'
     rows: list[tuple[Any, ...]] = []
     first_by_hash: dict[str, str] = {}
     for entry, new_id in zip(pending, ids.object_ids(len(pending)), strict=True):
         keys = entry.keys()
         entry_text = texts.get(id(entry))
-        if entry_text is not None and not keys & _FORCED:
-            defaults = _defaults_text(frozenset(keys & _DEFAULT_KEYS))
-            text = f'{{"_id":"{new_id}",{defaults}{entry_text[1:-1]},{tail}'
+        if entry_text is not None and not keys & _FORCED and keys & _DEFAULT_KEYS == {"hash"}:
+            inner = entry_text[1:-1]
+            text = (f'{{{_BEFORE_HASH}"hash":"{entry["hash"]}",{_AFTER_HASH}"_id":"{new_id}",'
+                    f'{inner}{"," if inner else ""}{tail}')
         else:
-            doc = {"_id": new_id, **OBJECT_DEFAULTS, **entry, "owner": owner,
-                   "createdAt": stamp, "updatedAt": stamp, "__v": 0}
+            doc = dict(OBJECT_DEFAULTS)
             doc["_id"] = new_id
+            doc.update((k, v) for k, v in entry.items() if k not in ("_id", "__v", "createdAt", "updatedAt"))
+            doc["owner"] = owner
+            doc["_id"] = new_id
+            doc["__v"] = 0
+            doc["createdAt"] = stamp
+            doc["updatedAt"] = stamp
             text = dumps(doc)
         rows.append((new_id, text, column_value(entry["hash"]), hash_key(entry["hash"]), owner,
-                     1 if entry.get("private") else 0))
+                     1 if entry.get("private") else 0, stamp))
         entry["_id"] = first_by_hash.setdefault(entry["hash"], new_id)
     call.store.insert_rows("objects", rows)
 
@@ -189,6 +192,8 @@ def _no_permission(object_id: Any) -> dict[str, Any]:
 def get_bulk(call: Call) -> Document | RawJson:
     """One entry per requested id, in request order; placeholders for the rest."""
     wanted = call.body
+    if isinstance(wanted, dict):  # ``{$in: body}`` casts the object itself
+        raise cast_error(wanted, "SpeckleObject")
     if not isinstance(wanted, list):
         raise SpeckleError("req.body.map is not a function", "TypeError")
     for _id in wanted:
@@ -233,10 +238,11 @@ def _get_object(call: Call) -> dict[str, Any]:
 @route("GET", "/objects/:objectId", auth=Auth.OPTIONAL)
 def get_object(call: Call) -> Document:
     """One object (prepared projection)."""
+    query = call.query()  # parsed first, as v1 does (a query it cannot parse crashes it)
     obj = _get_object(call)
     check(call.user, "read", obj, "object")
-    query = call.query()
-    obj = project(obj, prepare_projection(query.projection, query.raw))
+    projection = prepare_projection(query.projection, query.raw)
+    obj = models.hydrate("objects", project(obj, projection), projection)
     obj.pop("partOf", None)
     return {"success": True, "resource": models.minimize(obj)}
 
@@ -248,8 +254,9 @@ def update_object(call: Call) -> Document:
     body = call.body_dict()
     check(call.user, "write", obj, "object", body.keys())
     models.check_version(obj, body)
+    version = models.versioned("objects", obj, body)
     models.apply("objects", obj, body)
-    call.store.save("objects", models.touch(obj))
+    call.store.save("objects", models.touch(obj, version=version))
     return {"success": True, "message": "Object updated."}
 
 
@@ -260,7 +267,7 @@ def update_object_properties(call: Call) -> Document:
     check(call.user, "write", obj, "object")
     if isinstance(obj.get("properties"), dict):
         obj["properties"].update(call.body_dict())
-        call.store.save("objects", models.touch(obj))
+        call.store.save("objects", models.touch(obj, version=False))
     return {"success": True, "message": "Object properties updated."}
 
 

@@ -12,7 +12,7 @@ from .base import Auth, Call, Document, get_by_id, get_stream, require, route
 
 B = {"family": Family.B, "style": Style.MESSAGE}
 SCHEMA = models.SCHEMAS["projects"]
-STREAM_SUMMARY = ("_id", "canRead", "canWrite", "name", "streamId", "owner", "__v", "updatedAt")
+STREAM_SUMMARY = ("canRead", "canWrite", "name", "_id", "streamId", "owner", "updatedAt", "__v")
 
 
 def _project(call: Call) -> Document:
@@ -32,15 +32,22 @@ def _perm(project: Document, key: str) -> list[Any]:
     return perms.setdefault(key, [])
 
 
-def _add(values: list[Any], *items: Any) -> None:
+def _add(values: list[Any], *items: Any) -> bool:
+    """Append the items not yet there; whether any was."""
+    added = False
     for item in items:
         if item not in values:
             values.append(item)
+            added = True
+    return added
 
 
-def _pull(values: list[Any], item: Any) -> None:
+def _pull(values: list[Any], item: Any) -> bool:
+    """Remove every occurrence of ``item``; whether there was one."""
+    found = item in values
     while item in values:
         values.remove(item)
+    return found
 
 
 def _others_grant(call: Call, project: Document, stream_id: str, key: str, user_id: str) -> bool:
@@ -52,34 +59,50 @@ def _others_grant(call: Call, project: Document, stream_id: str, key: str, user_
     return False
 
 
-def _summary(stream: Document, keys: tuple[str, ...] = STREAM_SUMMARY) -> Document:
-    return {k: stream[k] for k in keys if k in stream}
+def _summary(stream: Document, changed: bool, keys: tuple[str, ...] = STREAM_SUMMARY) -> Document:
+    """A stream read with a projection (no ``__v``/timestamps) and then saved.
+
+    Mongoose sets ``updatedAt`` only when something changed, and its in-memory ``__v``
+    (unselected, so 0) becomes 1 after a save that changed an array.
+    """
+    out = {k: stream[k] for k in keys if k in stream and k not in ("updatedAt", "__v")}
+    if changed:
+        out["updatedAt"] = stream.get("updatedAt")
+        out["__v"] = 1
+    return out
 
 
 def _save_stream(call: Call, stream: Document) -> None:
-    call.store.save("streams", models.touch(stream))
+    """Save a stream read with a projection: ``updatedAt`` is set, but ``__v`` (not selected) is
+    not bumped, as mongoose versions only documents whose version key was read."""
+    call.store.save("streams", models.touch(stream, version=False))
 
 
-def _save_project(call: Call, project: Document) -> Document:
-    call.store.save("projects", models.touch(project))
+def _save_project(call: Call, project: Document, *, version: bool = True) -> Document:
+    call.store.save("projects", models.touch(project, version=version))
     return models.minimize(project)
 
 
-def _each_stream(call: Call, project: Document, fn: Callable[[Document], None], *, strict: bool) -> None:
+def _each_stream(call: Call, project: Document, fn: Callable[[Document], bool], *, strict: bool) -> None:
+    """Apply ``fn`` to each project stream; the ones it changed are saved as ``updateMany`` does.
+
+    (A query update: ``updatedAt`` is set, ``__v`` is not bumped.)
+    """
     for stream_id in list(project.get("streams") or []):
         stream = get_stream(call, stream_id)
         if stream is None:
             if strict:
                 raise type_error("canWrite")
             continue
-        fn(stream)
-        _save_stream(call, stream)
+        if fn(stream):
+            _save_stream(call, stream)
 
 
-def _user_param(call: Call) -> str:
+def _user_param(call: Call, path: str | None) -> str:
+    """The ``userId`` parameter; a malformed one fails to cast at ``path`` (``None``: never checked)."""
     user_id = call.params["userId"]
-    if not ids.is_object_id(user_id):
-        raise cast_error(user_id, "Project", "permissions.canWrite")
+    if path is not None and not ids.is_object_id(user_id):
+        raise cast_error(user_id, None, path)
     return user_id
 
 
@@ -97,7 +120,8 @@ def _list(call: Call, *, scoped: bool) -> Document:
     def mine(project: Document) -> bool:
         return is_member(uid, project)
 
-    found = call.query(SCHEMA).apply(call.store.all("projects"), scope=mine if scoped else None)
+    found = call.query(SCHEMA).apply(call.store.all("projects"), scope=mine if scoped else None,
+                                   hydrate="projects")
     return {"success": True, "resources": [models.minimize(p) for p in found]}
 
 
@@ -127,8 +151,9 @@ def update_project(call: Call) -> Document:
     project = _writable_project(call)
     body = call.body_dict()
     models.check_version(project, body)
+    version = models.versioned("projects", project, body)
     models.apply("projects", project, body)
-    _save_project(call, project)
+    _save_project(call, project, version=version)
     return {"success": True, "message": f"Patched {','.join(body)} for {project['_id']}."}
 
 
@@ -139,21 +164,23 @@ def delete_project(call: Call) -> Document:
     check(call.user, "delete", project, "project")
     modified: list[Document] = []
 
-    def withdraw(stream: Document) -> None:
-        for key in ("canRead", "canWrite"):
-            for user_id in list(_perm(project, key)):
-                if not _others_grant(call, project, stream["streamId"], key, user_id):
-                    _pull(stream.setdefault(key, []), user_id)
-
     for stream_id in list(project.get("streams") or []):
         stream = get_stream(call, stream_id)
-        if stream is not None:
-            withdraw(stream)
+        if stream is not None and _withdraw_project(call, project, stream):
             _save_stream(call, stream)
-            modified.append(_summary(stream, ("_id", "canWrite", "canRead", "streamId", "owner",
-                                              "__v", "updatedAt")))
+            modified.append(_summary(stream, True, ("canRead", "canWrite", "_id", "streamId", "owner")))
     call.store.delete("projects", [project["_id"]])
     return {"success": True, "message": "Project was permanently deleted.", "modifiedStreams": modified}
+
+
+def _withdraw_project(call: Call, project: Document, stream: Document) -> bool:
+    """Remove the project members' access to a stream unless another project grants it."""
+    changed = False
+    for key in ("canRead", "canWrite"):
+        for user_id in list(_perm(project, key)):
+            if not _others_grant(call, project, stream["streamId"], key, user_id):
+                changed = _pull(stream.setdefault(key, []), user_id) or changed
+    return changed
 
 
 @route("PUT", "/projects/:projectId/addstream/:streamId", auth=Auth.MANDATORY, style=Style.MESSAGE)
@@ -162,11 +189,13 @@ def add_stream(call: Call) -> Document:
     project = _writable_project(call)
     stream = require(get_stream(call, call.params["streamId"]))
     check(call.user, "write", stream, "stream")
-    _add(project.setdefault("streams", []), stream["streamId"])
-    _add(stream.setdefault("canRead", []), *_perm(project, "canRead"), project.get("owner"))
-    _add(stream.setdefault("canWrite", []), *_perm(project, "canWrite"), project.get("owner"))
-    _save_stream(call, stream)
-    return {"success": True, "project": _save_project(call, project), "stream": _summary(stream)}
+    project_changed = _add(project.setdefault("streams", []), stream["streamId"])
+    read = _add(stream.setdefault("canRead", []), *_perm(project, "canRead"), project.get("owner"))
+    write = _add(stream.setdefault("canWrite", []), *_perm(project, "canWrite"), project.get("owner"))
+    if read or write:
+        _save_stream(call, stream)
+    return {"success": True, "project": _save_project(call, project, version=project_changed),
+            "stream": _summary(stream, read or write)}
 
 
 @route("DELETE", "/projects/:projectId/removestream/:streamId", auth=Auth.MANDATORY, **B)
@@ -175,24 +204,23 @@ def remove_stream(call: Call) -> Document:
     project = _writable_project(call)
     stream = require(get_stream(call, call.params["streamId"]))
     check(call.user, "write", stream, "stream")
-    _pull(project.setdefault("streams", []), stream["streamId"])
-    for key in ("canRead", "canWrite"):
-        for user_id in list(_perm(project, key)):
-            if not _others_grant(call, project, stream["streamId"], key, user_id):
-                _pull(stream.setdefault(key, []), user_id)
-    _save_stream(call, stream)
-    return {"success": True, "project": _save_project(call, project), "stream": _summary(stream)}
+    project_changed = _pull(project.setdefault("streams", []), stream["streamId"])
+    changed = _withdraw_project(call, project, stream)
+    if changed:
+        _save_stream(call, stream)
+    return {"success": True, "project": _save_project(call, project, version=project_changed),
+            "stream": _summary(stream, changed)}
 
 
 @route("PUT", "/projects/:projectId/adduser/:userId", auth=Auth.MANDATORY, **B)
 def add_user(call: Call) -> Document:
     """Grant a user write on every project stream and read on the project."""
     project = _writable_project(call)
-    user_id = _user_param(call)
-    _each_stream(call, project, lambda s: _add(s.setdefault("canWrite", []), user_id), strict=False)
+    user_id = _user_param(call, "canWrite")
+    _each_stream(call, project, lambda s: _add(s.setdefault("canWrite", []), user_id) or True, strict=False)
     _add(project.setdefault("canRead", []), user_id)
     _add(_perm(project, "canWrite"), user_id)
-    _save_project(call, project)
+    _save_project(call, project, version=False)  # a query update: no version bump
     return {"success": True, "message": f"Added user {user_id} to project {project['_id']}'s "
                                         "permission table and updated streams."}
 
@@ -201,26 +229,31 @@ def add_user(call: Call) -> Document:
 def remove_user(call: Call) -> Document:
     """Withdraw a user from the project and its streams (unless another project grants it)."""
     project = _writable_project(call)
-    user_id = _user_param(call)
+    user_id = _user_param(call, None)
     both: list[str] = []
     write: list[str] = []
     read: list[str] = []
 
-    def withdraw(stream: Document) -> None:
+    def withdraw(stream: Document) -> bool:
         sid = stream["streamId"]
-        pull_w = not _others_grant(call, project, sid, "canWrite", user_id)
-        pull_r = not _others_grant(call, project, sid, "canRead", user_id)
+        pull_w = not _others_grant(call, project, sid, "canWrite", user_id) \
+            and user_id in (stream.get("canWrite") or [])
+        pull_r = not _others_grant(call, project, sid, "canRead", user_id) \
+            and user_id in (stream.get("canRead") or [])
         (both if pull_w and pull_r else write if pull_w else read if pull_r else []).append(sid)
         if pull_w:
             _pull(stream.setdefault("canWrite", []), user_id)
         if pull_r:
             _pull(stream.setdefault("canRead", []), user_id)
+        return pull_w or pull_r
 
     _each_stream(call, project, withdraw, strict=True)
-    for key in ("canRead", "canWrite"):
-        _pull(_perm(project, key), user_id)
-        _pull(project.setdefault(key, []), user_id)
-    return {"success": True, "project": _save_project(call, project),
+    changed = False
+    for key in ("canWrite", "canRead"):
+        changed = _pull(_perm(project, key), user_id) or changed
+    for key in ("canWrite", "canRead"):
+        changed = _pull(project.setdefault(key, []), user_id) or changed
+    return {"success": True, "project": _save_project(call, project, version=changed),
             "streamsToPullBothFrom": both, "streamsToPullWriteFrom": write,
             "streamsToPullReadFrom": read}
 
@@ -229,16 +262,17 @@ def remove_user(call: Call) -> Document:
 def upgrade_user(call: Call) -> Document:
     """Grant a user read and write on every project stream."""
     project = _writable_project(call)
-    user_id = _user_param(call)
+    user_id = _user_param(call, "canRead")
 
-    def grant(stream: Document) -> None:
+    def grant(stream: Document) -> bool:
         _add(stream.setdefault("canWrite", []), user_id)
         _add(stream.setdefault("canRead", []), user_id)
+        return True
 
     _each_stream(call, project, grant, strict=False)
     _add(_perm(project, "canWrite"), user_id)
     _add(_perm(project, "canRead"), user_id)
-    _save_project(call, project)
+    _save_project(call, project, version=False)  # a query update: no version bump
     return {"success": True, "message": f"Added user {user_id} to read streams."}
 
 
@@ -246,25 +280,29 @@ def upgrade_user(call: Call) -> Document:
 def downgrade_user(call: Call) -> Document:
     """Move a user from write to read access on the project's streams."""
     project = _writable_project(call)
-    user_id = _user_param(call)
+    user_id = _user_param(call, None)
     moved: list[str] = []
     added: list[str] = []
 
-    def downgrade(stream: Document) -> None:
+    def downgrade(stream: Document) -> bool:
         sid = stream["streamId"]
         if user_id in (stream.get("canWrite") or []) and \
                 not _others_grant(call, project, sid, "canWrite", user_id):
             _pull(stream["canWrite"], user_id)
             _add(stream.setdefault("canRead", []), user_id)
             moved.append(sid)
-        else:
-            _add(stream.setdefault("canRead", []), user_id)
-            added.append(sid)
+            return True
+        if user_id in (stream.get("canRead") or []):
+            added.append(sid)  # already a reader: the $addToSet changes nothing
+            return True
+        return False
 
     _each_stream(call, project, downgrade, strict=True)
-    _pull(_perm(project, "canWrite"), user_id)
-    _add(_perm(project, "canRead"), user_id)
-    return {"success": True, "project": _save_project(call, project),
+    if not ids.is_object_id(user_id):  # pushing it into the project's permissions fails to cast
+        raise cast_error(user_id, None, "permissions.canRead")
+    changed = _pull(_perm(project, "canWrite"), user_id)
+    changed = _add(_perm(project, "canRead"), user_id) or changed
+    return {"success": True, "project": _save_project(call, project, version=changed),
             "streamsToAddReadAndPullWrite": moved, "streamsToAddToRead": added}
 
 

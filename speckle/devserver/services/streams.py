@@ -8,9 +8,10 @@ from typing import Any
 
 from .. import ids, models, schema
 from ..errors import Family, HttpError, ServerCrash, SpeckleError, Style, type_error
+from ..jsonutil import dumps
 from ..permissions import check, is_member
 from ..querylang import prepare_projection, project
-from .base import Auth, Call, Document, Reply, get_stream, get_users, require, route
+from .base import Auth, Call, Document, RawJson, Reply, get_stream, get_users, require, route
 from .objects import bulk_save
 
 SCHEMA = models.SCHEMAS["streams"]
@@ -48,17 +49,18 @@ def create_stream(call: Call) -> Document:
     """Create a stream, bulk-saving its objects."""
     body = call.body_dict()
     saved = bulk_save(call, body["objects"]) if "objects" in body else []
-    fields = {k: v for k, v in body.items() if k != "objects"}
-    fields.setdefault("private", not call.config.public_streams)
     stream = models.new_document(
-        "streams", fields, owner=call.uid, streamId=new_stream_id(call), objects=_object_ids(saved)
+        "streams", body, defaults={"private": not call.config.public_streams},
+        owner=call.uid, streamId=new_stream_id(call), objects=_object_ids(saved),
     )
     call.store.insert("streams", stream)
-    return {"success": True, "message": "Created stream", "resource": models.stream_out(stream)}
+    out = models.minimize(stream)
+    out["objects"] = [{"type": models.PLACEHOLDER, "_id": o} for o in stream["objects"]]
+    return {"success": True, "resource": out, "message": "Created stream"}
 
 
 def _populate_permissions(call: Call, streams: list[Document]) -> None:
-    wanted = {u for s in streams for key in ("canRead", "canWrite") for u in s.get(key) or []}
+    wanted = {u for s in streams for key in ("canRead", "canWrite") for u in schema.clean_ids(s.get(key))}
     users = get_users(call, list(wanted))
     for stream in streams:
         for key in ("canRead", "canWrite"):
@@ -81,10 +83,13 @@ def _list_streams(call: Call, *, scoped: bool) -> list[Document]:
     def mine(stream: Document) -> bool:
         return is_member(uid, stream)
 
-    streams = query.apply(call.store.all("streams"), scope=mine if scoped else None)
+    if scoped and query.projection and any(query.projection.values()):
+        # populate() of canRead/canWrite adds them to an inclusive projection
+        query.projection = {**query.projection, "canRead": 1, "canWrite": 1}
+    streams = query.apply(call.store.all("streams"), scope=mine if scoped else None, hydrate="streams")
     if populate:
         _populate_permissions(call, streams)
-    return [models.stream_out(s) for s in streams]
+    return [models.stream_out(s, id_first=True) for s in streams]
 
 
 @route("GET", "/streams", auth=Auth.MANDATORY, style=Style.SOMETHING_FAILED)
@@ -105,9 +110,9 @@ def list_all_streams(call: Call) -> Document:
 @route("GET", "/streams/:streamId", auth=Auth.OPTIONAL, family=Family.B, style=Style.MESSAGE)
 def get_one_stream(call: Call) -> Document:
     """One stream; ``layers`` always present (a default layer is invented when needed)."""
+    query = call.query()  # parsed first, as v1 does (a query it cannot parse crashes it)
     stream = _readable_stream(call, call.params["streamId"])
-    query = call.query()
-    out = models.stream_out(project(stream, prepare_projection(query.projection, query.raw)))
+    out = models.stream_out(project(stream, prepare_projection(query.projection, query.raw)), lean=True)
     if not out.get("layers"):
         objects = out.get("objects")
         out["layers"] = (
@@ -129,12 +134,15 @@ def update_stream(call: Call) -> Document:
     if "objects" in body:
         entries = body["objects"]
         if not isinstance(entries, list):
-            raise ServerCrash("objects.filter is not a function", "TypeError")
+            raise ServerCrash("req.body.objects.filter is not a function", "TypeError")
         full = [e for e in entries if not models.is_placeholder(e)]
         if full:
             body["objects"] = _object_ids(bulk_save(call, full))
             saved_objects = True
     models.check_version(stream, body)
+    # mongoose bumps __v when an array path changes (canRead/canWrite compared as sent, nulls included)
+    version = models.versioned("streams", stream, {k: v for k, v in body.items() if k != "objects"})
+    objects_before = stream.get("objects")
     # v1 re-assigns canRead/canWrite (nulls filtered out) after setting the body, which
     # drops their cast failures: the old lists stay; `objects` is re-assigned likewise
     # when objects were saved
@@ -143,7 +151,8 @@ def update_stream(call: Call) -> Document:
     for key in ("canRead", "canWrite"):
         stream[key] = [u for u in schema.clean_ids(stream.get(key))] \
             if isinstance(stream.get(key), list) else stream.get(key)
-    call.store.save("streams", models.touch(stream))
+    version = version or stream.get("objects") != objects_before
+    call.store.save("streams", models.touch(models.add_late_defaults("streams", stream), version=version))
     return {"success": True, "message": "Patched stream fields: " + ",".join(body.keys())}
 
 
@@ -242,6 +251,8 @@ def _revision(stream: Document, sender: Document | None) -> Document:
 @route("GET", "/streams/:streamId/delta/:otherId", auth=Auth.OPTIONAL)
 def get_delta(call: Call) -> Document | Reply:
     """Delta from stream A to stream B, with sender metadata."""
+    if call.params["streamId"] == call.params["otherId"]:
+        raise HttpError(400, {"success": False, "message": "Can not diff the same stream, yo!"})
     a, b = _two_readable(call)
     sender_a, sender_b = _sender(call, a), _sender(call, b)
     a_objs, b_objs = a.get("objects") or [], b.get("objects") or []
@@ -267,8 +278,8 @@ def get_delta(call: Call) -> Document | Reply:
     missing = [name for name, sender in (("A", sender_a), ("B", sender_b)) if sender is None]
     if not missing:
         return body
-    body["message"] = f"Clients from Stream {' and Stream '.join(missing)} are undefined"
-    return Reply(body, 400)
+    message = f"Clients from Stream {' and Stream '.join(missing)} are undefined"
+    return Reply({"success": True, "message": message, **body}, 400)
 
 
 @route("POST", "/streams/:streamId/delta", auth=Auth.MANDATORY, style=Style.STRINGIFY)
@@ -299,23 +310,58 @@ def apply_delta(call: Call) -> Document:
     return {"success": True, "message": "Applied Delta Δ"}
 
 
+def _query_after_check(call: Call, schema: dict[str, str]) -> Any:
+    """The query of a route that parses it inside its promise chain (after the permission check):
+    a query v1 cannot parse is a handler error there, not a crash."""
+    try:
+        return call.query(schema)
+    except ServerCrash as exc:
+        raise exc.rejected() from exc
+
+
 @route("GET", "/streams/:streamId/objects", auth=Auth.OPTIONAL, family=Family.C, style=Style.MESSAGE)
 def stream_objects(call: Call) -> Document:
     """The stream's objects in stream order, duplicates repeated (§8.4)."""
     stream = _readable_stream(call, call.params["streamId"])
     order = [o for o in stream.get("objects") or [] if isinstance(o, str)]
-    query = call.query(models.SCHEMAS["objects"])
-    docs = query.apply(call.store.find_in("objects", "_id", order))
+    query = _query_after_check(call, models.SCHEMAS["objects"])
+    if _versions_only(query):  # e.g. ?fields=updatedAt: answered from an index, without the documents
+        found = call.store.object_versions(order)
+        if not query.criteria and not query.sort and not query.offset and not query.limit:
+            if "updatedAt" in query.projection:  # type: ignore[operator]
+                docs = [{"_id": _id, "updatedAt": found[_id]} for _id in order if _id in found]
+            else:
+                docs = [{"_id": _id} for _id in order if _id in found]
+            return RawJson('{"success":true,"resources":' + dumps(docs) + ',"message":' + dumps(_LIST_MESSAGE) + "}")
+        present = set(order)
+        docs = query.apply([{"_id": _id, "updatedAt": updated} if updated is not None else {"_id": _id}
+                            for _id, updated in sorted(found.items()) if _id in present], hydrate="objects")
+    else:
+        docs = query.apply(call.store.find_in("objects", "_id", order), hydrate="objects")
     by_id = {d["_id"]: d for d in docs if "_id" in d}
-    return {"success": True, "resources": [by_id[o] for o in order if o in by_id],
-            "message": "Object list returned. If querying, duplication of objects in list will not be respected."}
+    return {"success": True, "resources": [by_id[o] for o in order if o in by_id], "message": _LIST_MESSAGE}
+
+
+_LIST_MESSAGE = "Object list returned. If querying, duplication of objects in list will not be respected."
+#: Object fields the store keeps outside the documents, enough for some queries.
+_VERSION_FIELDS = frozenset(("_id", "updatedAt"))
+
+
+def _versions_only(query: Any) -> bool:
+    """Whether a query names only ``_id`` and ``updatedAt``, projecting onto them."""
+    if not query.projection or any(v != 1 for v in query.projection.values()):
+        return False
+    named = set(query.projection) | {path for path, _ in query.sort}
+    for criterion in query.criteria:
+        named.update(criterion)
+    return named <= _VERSION_FIELDS
 
 
 @route("GET", "/streams/:streamId/clients", auth=Auth.OPTIONAL, family=Family.B, style=Style.MESSAGE)
 def stream_clients(call: Call) -> Document:
     """Clients attached to a readable stream."""
     stream = _readable_stream(call, call.params["streamId"])
-    query = call.query(models.SCHEMAS["clients"])
-    clients = query.apply(call.store.find_by("clients", "streamId", stream["streamId"]))
+    query = _query_after_check(call, models.SCHEMAS["clients"])
+    clients = query.apply(call.store.find_by("clients", "streamId", stream["streamId"]), hydrate="clients")
     return {"success": True, "resources": [models.minimize(c) for c in clients],
             "message": f"Client list for stream {stream['streamId']} returned."}

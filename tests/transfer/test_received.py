@@ -1,0 +1,201 @@
+"""The record of received objects: only new, changed or deleted objects are asked for again."""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from speckle import SpeckleApiClient
+from speckle.errors import SpeckleInputError
+from speckle.models.objects import DeniedObject
+from speckle.transfer import ReceivedObjectCache
+
+from .conftest import geometry
+
+MakeClient = Callable[..., SpeckleApiClient]
+
+
+def settle() -> None:
+    """Let the second of the last write pass: objects written in the second of a download are
+    asked for again next time (their ``updatedAt`` could repeat)."""
+    time.sleep(1.05)
+
+
+def fresh(count: int) -> list[dict[str, Any]]:
+    """Objects no other test sent (objects with equal hashes are shared across users)."""
+    return geometry(count, seed=random.randrange(10_000, 10**9))
+
+
+def sent_stream(client: SpeckleApiClient, count: int) -> tuple[str, list[str]]:
+    sent = client.send(fresh(count), name="record")
+    settle()
+    return str(sent.stream_id), sent.object_ids
+
+
+def test_an_unchanged_stream_is_not_downloaded_again(speckle_server: Any, make_client: MakeClient) -> None:
+    client = make_client(speckle_server)
+    stream_id, ids = sent_stream(client, 400)
+    first = client.receive(stream_id, raw=True)
+    assert sorted(first.fetched) == sorted(ids) and first.reused == 0
+    again = client.receive(stream_id, raw=True)
+    assert again.fetched == [] and again.reused == 400
+    assert again.objects == first.objects and [o["_id"] for o in again.objects] == ids
+    assert again.objects[0] is not first.objects[0]  # fresh objects, not the caller's
+    models = client.receive(stream_id)
+    assert models.fetched == [] and [type(o).__name__ for o in models.objects[:4]] == [
+        "Point", "Line", "Mesh", "Polyline"]
+    assert models.objects[2].vertices == first.objects[2]["vertices"]
+
+
+def test_a_new_client_reads_the_record_from_its_file(speckle_server: Any, make_client: MakeClient,
+                                                     tmp_path: Path) -> None:
+    path = tmp_path / "received.sqlite3"
+    client = make_client(speckle_server, received_cache=str(path))
+    stream_id, _ = sent_stream(client, 100)
+    first = client.receive(stream_id, raw=True)
+    other = SpeckleApiClient(speckle_server.host, use_ssl=False, received_cache=str(path))
+    other.login_with_token(client.token)
+    again = other.receive(stream_id, raw=True)
+    assert again.fetched == [] and again.objects == first.objects
+    stranger = make_client(speckle_server, received_cache=str(path))  # another user: another scope
+    assert len(stranger.receive(stream_id, raw=True).fetched) == 100
+
+
+def test_objects_changed_in_place_are_fetched_again_and_only_they(speckle_server: Any,
+                                                                  make_client: MakeClient) -> None:
+    client = make_client(speckle_server)
+    stream_id, ids = sent_stream(client, 300)
+    client.receive(stream_id, raw=True)
+    client.transport.request("PUT", f"/objects/{ids[10]}", json_body={"name": "renamed"})
+    client.transport.request("PUT", f"/objects/{ids[2]}/properties", json_body={"extra": 1})  # a Mesh
+    settle()
+    result = client.receive(stream_id, raw=True)
+    assert sorted(result.fetched) == sorted([ids[10], ids[2]])
+    assert result.objects[10]["name"] == "renamed"
+    assert result.objects[2]["properties"]["extra"] == 1
+    assert client.receive(stream_id, raw=True).fetched == []
+
+
+def test_a_deleted_object_is_reported_and_never_served_from_the_record(speckle_server: Any,
+                                                                       make_client: MakeClient) -> None:
+    client = make_client(speckle_server)
+    stream_id, ids = sent_stream(client, 50)
+    client.receive(stream_id, raw=True)
+    client.transport.request("DELETE", f"/objects/{ids[7]}")
+    result = client.receive(stream_id, raw=True)
+    assert result.missing == [7] and result.fetched == [ids[7]]
+    assert result.objects[7]["type"] == "String" and "owner" not in result.objects[7]
+    models = client.receive(stream_id)
+    assert models.missing == [7] and isinstance(models.objects[7], DeniedObject)
+    cache = client.received_cache
+    assert cache is not None and cache.versions(ReceivedObjectCache.scope(client.server_url, client.me.id),
+                                                [ids[7]]) == {}
+
+
+def test_objects_written_just_before_a_download_are_checked_again(speckle_server: Any,
+                                                                  make_client: MakeClient) -> None:
+    client = make_client(speckle_server)
+    sent = client.send(fresh(20), name="fresh")
+    first = client.receive(str(sent.stream_id), raw=True)  # objects written this very second: not trusted yet
+    trusted = set(first.versions)  # (how many depends on when the second turned)
+    settle()
+    again = client.receive(str(sent.stream_id), raw=True)
+    assert set(again.fetched) == set(sent.object_ids) - trusted
+    assert client.receive(str(sent.stream_id), raw=True).fetched == []
+
+
+def test_settled_versions() -> None:
+    from speckle.transfer.api import _settled
+
+    now = "2026-12-03T12:17:03.000Z"
+    assert _settled("2026-12-03T12:17:02.999Z", now)
+    assert not _settled("2026-12-03T12:17:03.000Z", now) and not _settled("2026-12-03T12:17:03.500Z", now)
+    assert not _settled("2026-12-03T12:17:02Z", now) and not _settled(None, now) and not _settled(17, now)
+
+
+def test_use_cache_false_and_previous(speckle_server: Any, make_client: MakeClient) -> None:
+    client = make_client(speckle_server, received_cache=False)
+    stream_id, ids = sent_stream(client, 60)
+    first = client.receive(stream_id, raw=True)
+    assert len(client.receive(stream_id, raw=True).fetched) == 60  # no record: all again
+    client.transport.request("PUT", f"/objects/{ids[1]}", json_body={"name": "x"})
+    settle()
+    again = client.receive(stream_id, raw=True, previous=first)
+    assert again.fetched == [ids[1]] and again.objects[0] is first.objects[0]
+    assert again.objects[1]["name"] == "x" and first.objects[1].get("name") is None
+
+    recorded = make_client(speckle_server)
+    stream2, _ = sent_stream(recorded, 30)
+    recorded.receive(stream2, raw=True)
+    assert len(recorded.receive(stream2, raw=True, use_cache=False).fetched) == 30
+
+
+def test_streams_listing_duplicates_and_new_objects(speckle_server: Any, make_client: MakeClient) -> None:
+    client = make_client(speckle_server)
+    stream_id, ids = sent_stream(client, 10)
+    client.receive(stream_id, raw=True)
+    extra = client.send(fresh(3)).object_ids
+    client.streams.update(stream_id, {"objects": [{"type": "Placeholder", "_id": i} for i in [*ids, ids[0], *extra]]})
+    result = client.receive(stream_id, raw=True)
+    assert sorted(result.fetched) == sorted(extra)
+    assert result.objects[10] is result.objects[0] and len(result.objects) == 14
+
+
+def test_record_bounds_and_scopes(tmp_path: Path) -> None:
+    cache = ReceivedObjectCache(tmp_path / "r.sqlite3", max_bytes=1000, max_entries=5)
+    scope = ReceivedObjectCache.scope("http://a.test/", "u1")
+    assert cache.store(scope, [(f"id{i}", "t1", b"x" * 100) for i in range(5)]) == 5
+    cache.store(scope, [("id4", "t2", b"w" * 50)])  # a new version replaces the old one
+    assert len(cache) == 5 and cache.size == 450 and cache.versions(scope, ["id4"]) == {"id4": "t2"}
+    assert cache.load(scope, {"id0": "t1", "id1": "t2"}) == {"id0": b"x" * 100}  # other version: not held
+    assert cache.load(ReceivedObjectCache.scope("http://a.test", "u2"), {"id0": "t1"}) == {}
+    cache.store(scope, [("id9", "t1", b"y" * 100)])  # one over max_entries: least recently used go
+    assert len(cache) <= 5 and "id9" in cache.versions(scope, ["id9"])
+    cache.store(scope, [("big", "t1", b"z" * 900)])  # over max_bytes
+    assert cache.size <= 1000 and "big" in cache.versions(scope, ["big"])
+    cache.forget(scope, ["big"])
+    assert cache.versions(scope, ["big"]) == {}
+    cache.forget(scope)
+    assert len(cache) == 0
+    with pytest.raises(SpeckleInputError):
+        ReceivedObjectCache(":memory:", max_bytes=0)
+
+
+def _writer(path: str, worker: int, rounds: int) -> int:
+    cache = ReceivedObjectCache(path, timeout=30.0)
+    scope = ReceivedObjectCache.scope("http://shared.test", "u")
+    for round_ in range(rounds):
+        cache.store(scope, [(f"w{worker}-{round_}-{i}", f"v{round_}", b"d" * 2000) for i in range(50)])
+        wanted = {f"w{worker}-{round_}-{i}": f"v{round_}" for i in range(50)}
+        assert len(cache.load(scope, wanted)) == 50
+    cache.close()
+    return worker
+
+
+def test_many_processes_share_the_record(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.sqlite3")
+    ReceivedObjectCache(path).close()
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(4) as pool:
+        done = pool.starmap(_writer, [(path, worker, 20) for worker in range(4)])
+    assert sorted(done) == [0, 1, 2, 3]
+    cache = ReceivedObjectCache(path)
+    assert len(cache) == 4 * 20 * 50
+
+
+def test_the_stream_itself_is_read_again_only_when_written(speckle_server: Any, make_client: MakeClient) -> None:
+    client = make_client(speckle_server)
+    stream_id, ids = sent_stream(client, 20)
+    first = client.receive(stream_id, raw=True)
+    again = client.receive(stream_id, raw=True)
+    assert again.stream.name == "record" and again.ids == ids and again.stream.updatedAt == first.stream.updatedAt
+    client.streams.update(stream_id, {"name": "renamed", "objects": [{"type": "Placeholder", "_id": i}
+                                                                     for i in ids[:10]]})
+    renamed = client.receive(stream_id, raw=True)
+    assert renamed.stream.name == "renamed" and renamed.ids == ids[:10] and renamed.fetched == []

@@ -1,0 +1,86 @@
+"""The record of received objects and ``follow`` against the real v1 server (opt in).
+
+Runs when a real v1 server answers at ``$SPECKLE_REAL_V1_URL`` (default http://127.0.0.1:3100,
+see ``../shared/real-v1``); skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+import uuid
+
+import pytest
+import requests
+
+from speckle import SpeckleApiClient
+
+URL = os.environ.get("SPECKLE_REAL_V1_URL", "http://127.0.0.1:3100")
+
+
+def _answers() -> bool:
+    try:
+        return requests.get(f"{URL}/api/v1", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+pytestmark = [
+    pytest.mark.real_v1,
+    pytest.mark.skipif(not _answers(), reason=f"no real v1 server answers at {URL}"),
+]
+
+
+@pytest.fixture
+def client() -> SpeckleApiClient:
+    client = SpeckleApiClient(URL, use_ssl=URL.startswith("https"))
+    client.register(email=f"recv-{uuid.uuid4().hex[:10]}@speckle.local", password="real v1 tests", company="x")
+    return client
+
+
+def _objects(count: int) -> list[dict[str, object]]:
+    base = random.randrange(10**9)
+    return [{"type": "Point", "value": [base, i, 0.25], "properties": {"i": i}} for i in range(count)]
+
+
+def test_the_record_against_the_real_server(client: SpeckleApiClient, tmp_path: object,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPECKLE_CONFIG_DIR", str(tmp_path))
+    sent = client.send(_objects(60), name="real record")
+    ids = sent.object_ids
+    time.sleep(1.05)
+    first = client.receive(str(sent.stream_id), raw=True)
+    assert len(first.fetched) == 60 and first.missing == []
+    assert client.receive(str(sent.stream_id), raw=True).fetched == []
+
+    client.transport.request("PUT", f"/objects/{ids[4]}", json_body={"value": [1, 2, 3]})
+    client.transport.request("PUT", f"/objects/{ids[9]}/properties", json_body={"extra": True})
+    client.transport.request("DELETE", f"/objects/{ids[20]}")
+    time.sleep(1.05)
+    again = client.receive(str(sent.stream_id), raw=True)
+    assert sorted(again.fetched) == sorted([ids[4], ids[9], ids[20]])
+    assert again.objects[4]["value"] == [1, 2, 3] and again.objects[9]["properties"]["extra"] is True
+    assert again.missing == [20] and "owner" not in again.objects[20]
+    assert client.receive(str(sent.stream_id), raw=True).fetched == [ids[20]]  # deleted: asked again, never served
+
+
+def test_follow_against_the_real_server(client: SpeckleApiClient, tmp_path: object,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPECKLE_CONFIG_DIR", str(tmp_path))
+    sent = client.send(_objects(30), name="real follow")
+    ids = sent.object_ids
+    time.sleep(1.05)
+    with client.follow(str(sent.stream_id), raw=True) as follower:
+        first = follower.next_change(timeout=20)
+        assert first is not None and len(first.added) == 30
+        with client.listen(str(sent.stream_id), mark_online=False) as writer:
+            assert writer.wait_ready(10)
+            client.transport.request("PUT", f"/objects/{ids[2]}", json_body={"name": "live"})
+            time.sleep(1.05)
+            writer.broadcast({"eventType": "update-global"})
+            writer.broadcast({"eventType": "update-children"})
+            change = follower.next_change(timeout=20)
+    assert change is not None and set(change.reason.split(",")) == {"update-global", "update-children"}
+    assert [o["_id"] for o in change.changed] == [ids[2]] and change.changed[0]["name"] == "live"
+    assert change.result.fetched == [ids[2]]
