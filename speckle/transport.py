@@ -614,7 +614,9 @@ class Transport:
         self.session.close()
 
     def __repr__(self) -> str:
-        return f"<Transport {self.base_url} timeout={self.timeout} retries={self.max_retries}>"
+        return (
+            f"<Transport {self.base_url} timeout={self.timeout} deadline={self.deadline} retries={self.max_retries}>"
+        )
 
 
 def _read_body(response: requests.Response) -> None:
