@@ -203,7 +203,7 @@ class ReceivedObjectCache:
 
         Arguments:
             scope {str} -- the server and user (:meth:`scope`)
-            wanted {dict} -- ``{object id: updatedAt}``: the versions the server has now
+            wanted {dict} -- the versions the server has now, ``{object id: updatedAt}``
 
         Returns:
             dict -- ``{object id: content}`` for the objects held at that version
