@@ -231,3 +231,103 @@ def cast_value_text(value: Any) -> str:
     if not text.startswith('"'):
         text = '"' + text + '"'
     return text
+
+
+# -- dates -----------------------------------------------------------------------------------------
+#: ``new Date(ms)`` is valid within this many milliseconds of the epoch.
+MAX_DATE_MS = 8.64e15
+_ISO_DATE = re.compile(
+    r"^([+-]\d{6}|\d{4})(?:-(\d{2})(?:-(\d{2}))?)?"
+    r"(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?)?$"
+)
+_MS_PER_DAY = 86_400_000
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (any year)."""
+    year -= month <= 2
+    era = (year if year >= 0 else year - 399) // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def _civil_from_days(days: int) -> tuple[int, int, int]:
+    days += 719468
+    era = (days if days >= 0 else days - 146096) // 146097
+    doe = days - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + (3 if mp < 10 else -9)
+    return yoe + era * 400 + (month <= 2), month, day
+
+
+def parse_js_date(text: str) -> int | None:
+    """``Date.parse`` for the ISO-8601 forms (date-only is UTC; a time without a zone is taken as UTC,
+    the server's zone); ``None`` when the text is not such a date. Milliseconds since the epoch."""
+    match = _ISO_DATE.match(text.strip())
+    if not match:
+        return None
+    year_text, month, day, hour, minute, second, fraction, zone = match.groups()
+    if year_text == "-000000":
+        return None
+    year = int(year_text)
+    month_n, day_n = int(month or 1), int(day or 1)
+    hour_n, minute_n, second_n = int(hour or 0), int(minute or 0), int(second or 0)
+    if not (1 <= month_n <= 12 and 1 <= day_n <= 31 and minute_n < 60 and second_n < 60):
+        return None
+    if hour_n > 24 or (hour_n == 24 and (minute_n or second_n or int(fraction or 0))):
+        return None
+    millis = int((fraction or "0")[:3].ljust(3, "0"))
+    total = ((_days_from_civil(year, month_n, day_n) * 24 + hour_n) * 60 + minute_n) * 60_000 \
+        + second_n * 1000 + millis
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        total -= sign * (int(zone[1:3]) * 60 + int(zone[4:6])) * 60_000
+    return total if abs(total) <= MAX_DATE_MS else None
+
+
+def iso_from_ms(millis: int) -> str:
+    """``new Date(millis).toISOString()``."""
+    days, rest = divmod(millis, _MS_PER_DAY)
+    year, month, day = _civil_from_days(days)
+    hours, rest = divmod(rest, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, ms = divmod(rest, 1000)
+    year_text = f"{year:04d}" if 0 <= year <= 9999 else f"{'+' if year > 0 else '-'}{abs(year):06d}"
+    return f"{year_text}-{month:02d}-{day:02d}T{hours:02d}:{minutes:02d}:{seconds:02d}.{ms:03d}Z"
+
+
+def js_date(value: Any) -> str | None:
+    """mongoose's ``Date`` cast of a JSON value, as ``toISOString`` text.
+
+    Returns ``None`` for ``null`` and ``""``; raises ``ValueError`` when v1 cannot cast it.
+    Numbers are milliseconds since the epoch; numeric strings too when they are outside the
+    range of plain years; other strings must be ISO-8601 dates (V8's legacy formats such as
+    ``"Jan 2 2020"`` are not read: they are refused).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or isinstance(value, dict):
+        raise ValueError("not a date")
+    if isinstance(value, (int, float)):
+        if math.isnan(value) or abs(value) > MAX_DATE_MS:
+            raise ValueError("not a date")
+        return iso_from_ms(int(value))
+    text = js_string(value) if isinstance(value, list) else value
+    if isinstance(value, str):
+        try:
+            number = float(text.strip()) if text.strip() else None
+        except ValueError:
+            number = None
+        if number is not None and (number >= 275761 or number < -271820):
+            if math.isinf(number) or abs(number) > MAX_DATE_MS:
+                raise ValueError("not a date")
+            return iso_from_ms(int(number))
+    millis = parse_js_date(text)
+    if millis is None:
+        raise ValueError("not a date")
+    return iso_from_ms(millis)

@@ -165,8 +165,9 @@ def new_document(collection: str, body: Mapping[str, Any], *, defaults: Mapping[
     stamp = ids.now_iso()
     if insert_many:
         doc["__v"] = 0
-    doc["createdAt"] = stamp
-    doc["updatedAt"] = stamp
+    # a createdAt the client gave is kept (cast to a date) and, on creation, is updatedAt too
+    doc["createdAt"] = fields.get("createdAt") or stamp
+    doc["updatedAt"] = doc["createdAt"]
     doc["__v"] = 0
     return minimize(doc)  # empty objects are not stored
 

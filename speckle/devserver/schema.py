@@ -28,14 +28,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import SpeckleError
-from .jsinspect import cast_value_text, js_string
+from .jsinspect import cast_value_text, js_date, js_string
 
 Document = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Scalar:
-    """A single-valued path; ``kind`` is the mongoose type (``String``, ``Boolean``, ``ObjectID``, ``Mixed``)."""
+    """A single-valued path; ``kind`` is the mongoose type (``String``, ``Boolean``, ``ObjectID``, ``Date``,
+    ``Mixed``)."""
 
     kind: str
     lowercase: bool = False
@@ -62,6 +63,7 @@ LOWER_STRING = Scalar("String", lowercase=True)
 BOOLEAN = Scalar("Boolean")
 OBJECT_ID = Scalar("ObjectID")
 MIXED = Scalar("Mixed")
+DATE = Scalar("Date")
 IDS = ArrayOf(OBJECT_ID)
 STRINGS = ArrayOf(STRING)
 ARRAY = ArrayOf(MIXED)
@@ -76,6 +78,8 @@ class Model:
     fields: Mapping[str, Field] = field(default_factory=dict)
 
 
+#: ``{timestamps: true}``: every model has these two dates (stored as ``toISOString`` text).
+_TIMESTAMPS: dict[str, Field] = {"createdAt": DATE, "updatedAt": DATE}
 _ACL: dict[str, Field] = {
     "owner": OBJECT_ID, "private": BOOLEAN, "canRead": IDS, "canWrite": IDS,
     "anonymousComments": BOOLEAN, "comments": IDS,
@@ -85,15 +89,18 @@ _RESOURCE = Nested({"resourceType": STRING, "resourceId": STRING})
 #: The schemas of ``SpeckleServer/models/*.js`` (v1.6), by collection.
 MODELS: dict[str, Model] = {
     "users": Model("User", True, {
+        **_TIMESTAMPS,
         "name": STRING, "surname": STRING, "email": LOWER_STRING, "password": STRING,
         "company": STRING, "apitoken": STRING, "logins": ARRAY, "avatar": STRING, "role": STRING,
         "private": BOOLEAN, "verified": BOOLEAN, "archived": BOOLEAN, "providerProfiles": MIXED,
     }),
     "clients": Model("UserAppClient", True, {
+        **_TIMESTAMPS,
         **_ACL, "role": STRING, "documentName": STRING, "documentGuid": STRING,
         "documentType": STRING, "documentLocation": STRING, "streamId": STRING, "online": BOOLEAN,
     }),
     "streams": Model("DataStream", False, {
+        **_TIMESTAMPS,
         "streamId": STRING, **_ACL, "name": STRING, "description": STRING, "commitMessage": STRING,
         "tags": STRINGS, "baseProperties": MIXED, "globalMeasures": MIXED,
         "isComputedResult": BOOLEAN, "objects": IDS, "layers": ARRAY, "viewerLayers": ARRAY,
@@ -101,17 +108,20 @@ MODELS: dict[str, Model] = {
         "onlineEditable": BOOLEAN, "jobNumber": STRING,
     }),
     "objects": Model("SpeckleObject", False, {
+        **_TIMESTAMPS,
         **_ACL, "type": STRING, "name": STRING, "geometryHash": STRING, "hash": STRING,
         "applicationId": STRING, "properties": MIXED, "deleted": BOOLEAN, "partOf": ARRAY,
         "parent": OBJECT_ID, "children": IDS, "ancestors": IDS,
     }),
     "comments": Model("Comment", True, {
+        **_TIMESTAMPS,
         "owner": OBJECT_ID, "comments": IDS, "text": STRING, "flagged": BOOLEAN,
         "resource": _RESOURCE, "otherResources": ArrayOf(_RESOURCE), "closed": BOOLEAN,
         "assignedTo": IDS, "labels": STRINGS, "priority": STRING, "status": STRING,
         "view": MIXED, "screenshot": STRING,
     }),
     "projects": Model("Project", False, {
+        **_TIMESTAMPS,
         **_ACL, "name": STRING, "description": STRING, "tags": STRINGS, "streams": STRINGS,
         "permissions": Nested({"canRead": IDS, "canWrite": IDS}), "deleted": BOOLEAN,
         "jobNumber": STRING,
@@ -201,6 +211,11 @@ def _scalar(spec: Scalar, value: Any) -> Any:
             raise CastFailure
         text = js_string(value)
         return text.lower() if spec.lowercase else text
+    if spec.kind == "Date":
+        try:
+            return js_date(value)
+        except ValueError as exc:
+            raise CastFailure from exc
     if spec.kind == "Boolean":
         if isinstance(value, bool):
             return value

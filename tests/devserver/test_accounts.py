@@ -132,10 +132,10 @@ def test_expired_and_foreign_tokens(fresh) -> None:
 
 
 def test_short_session_ttl(fresh) -> None:
-    api = fresh(session_token_ttl=1)
+    api = fresh(session_token_ttl=4)
     user = api.register()
     assert api("GET", "/accounts", headers={"Authorization": user.token}).status_code == 200
-    time.sleep(2.1)
+    time.sleep(5.1)
     assert api("GET", "/accounts", headers={"Authorization": user.token}).status_code == 401
     assert api("GET", "/accounts", user).status_code == 200
 

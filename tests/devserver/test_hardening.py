@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 import websocket
 
-from speckle.devserver.jsinspect import cast_value_text, inspect, js_number
+from speckle.devserver.jsinspect import cast_value_text, inspect, js_date, js_number
 from speckle.devserver.schema import cast_body
 from speckle.devserver.services.accounts import looks_like_email
 
@@ -87,6 +87,22 @@ def test_comment_and_client_casts(http: Http) -> None:
     huge = http("PUT", f"/clients/{client['_id']}", owner, json={"streamId": 18446744073709551617})
     assert huge.status_code == 200  # cast to the string "18446744073709552000", like v1
     assert http.ok("GET", "/clients", owner)["resources"][0]["streamId"] == "18446744073709552000"
+
+
+def test_timestamps_are_dates_like_v1(http: Http) -> None:
+    owner, _, stream = _setup(http)
+    sid = stream["streamId"]
+    client = http.ok("POST", "/clients", owner, json={"createdAt": 5, "updatedAt": "2020-01-01"})["resource"]
+    assert client["createdAt"] == client["updatedAt"] == "1970-01-01T00:00:00.005Z"  # as the real v1 answers
+    bad = http("PUT", f"/streams/{sid}", owner, json={"createdAt": "garbage"})
+    assert bad.status_code == 400 and bad.json()["message"] == (
+        'ValidationError: createdAt: Cast to Date failed for value "garbage" at path "createdAt"')
+    http.ok("PUT", f"/streams/{sid}", owner, json={"createdAt": "2019-01-01", "updatedAt": "2000-01-01"})
+    got = http.ok("GET", f"/streams/{sid}", owner)["resource"]
+    assert got["createdAt"] == "2019-01-01T00:00:00.000Z" and got["updatedAt"] > "2020"
+    assert js_date("2020-01-01T10:00:00+02:00") == "2020-01-01T08:00:00.000Z"
+    assert js_date(1e15) == "+033658-09-27T01:46:40.000Z" and js_date("1700000000000") == "2023-11-14T22:13:20.000Z"
+    assert js_date([2020]) == "2020-01-01T00:00:00.000Z" and js_date("") is None
 
 
 def test_comment_creation_reports_cast_and_required_errors_together(http: Http) -> None:

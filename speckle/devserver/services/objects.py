@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from .. import ids, models, schema
@@ -106,7 +107,8 @@ def _insert(call: Call, pending: list[dict[str, Any]], texts: dict[int, str]) ->
     for entry, new_id in zip(pending, ids.object_ids(len(pending)), strict=True):
         keys = entry.keys()
         entry_text = texts.get(id(entry))
-        if entry_text is not None and not keys & _FORCED and keys & _DEFAULT_KEYS == {"hash"}:
+        if (entry_text is not None and not keys & _FORCED and keys & _DEFAULT_KEYS == {"hash"}
+                and "{}" not in entry_text):
             inner = entry_text[1:-1]
             text = (f'{{{_BEFORE_HASH}"hash":"{entry["hash"]}",{_AFTER_HASH}"_id":"{new_id}",'
                     f'{inner}{"," if inner else ""}{tail}')
@@ -119,7 +121,7 @@ def _insert(call: Call, pending: list[dict[str, Any]], texts: dict[int, str]) ->
             doc["__v"] = 0
             doc["createdAt"] = stamp
             doc["updatedAt"] = stamp
-            text = dumps(doc)
+            text = dumps(models.minimize(doc))  # mongoose saves without empty objects
         rows.append((new_id, text, column_value(entry["hash"]), hash_key(entry["hash"]), owner,
                      1 if entry.get("private") else 0, stamp))
         entry["_id"] = first_by_hash.setdefault(entry["hash"], new_id)
@@ -247,6 +249,26 @@ def get_object(call: Call) -> Document:
     return {"success": True, "resource": models.minimize(obj)}
 
 
+#: The paths the object schema declares (their values are saved as set, empty objects included).
+_DECLARED = frozenset(key for key, _ in models.SCHEMA_PATHS["objects"]) | {"_id", "__v", "createdAt", "updatedAt"}
+
+
+def _minimize_undeclared(obj: dict[str, Any], body: Mapping[str, Any]) -> None:
+    """Save undeclared keys of an update without empty objects, as mongoose does (``minimize``).
+
+    Declared paths (``properties``...) keep an empty object; on an undeclared key it is dropped,
+    and the key too when nothing is left.
+    """
+    for key in body:
+        if key in _DECLARED or not isinstance(obj.get(key), dict):
+            continue
+        value = models.minimize(obj[key])
+        if value:
+            obj[key] = value
+        else:
+            del obj[key]
+
+
 @route("PUT", "/objects/:objectId", auth=Auth.MANDATORY)
 def update_object(call: Call) -> Document:
     """Set body keys on an object (hash not recomputed)."""
@@ -256,17 +278,25 @@ def update_object(call: Call) -> Document:
     models.check_version(obj, body)
     version = models.versioned("objects", obj, body)
     models.apply("objects", obj, body)
+    _minimize_undeclared(obj, body)
     call.store.save("objects", models.touch(obj, version=version))
     return {"success": True, "message": "Object updated."}
 
 
 @route("PUT", "/objects/:objectId/properties", auth=Auth.MANDATORY)
 def update_object_properties(call: Call) -> Document:
-    """Shallow-merge the body into ``properties`` (no-op when ``properties`` is null)."""
+    """Shallow-merge the body into ``properties`` (no-op when ``properties`` is null).
+
+    An object saved without ``properties`` (an empty one is dropped when saved) gets its
+    default, ``null``, written at the end of the stored document, as v1's save does.
+    """
     obj = _get_object(call)
     check(call.user, "write", obj, "object")
     if isinstance(obj.get("properties"), dict):
         obj["properties"].update(call.body_dict())
+        call.store.save("objects", models.touch(obj, version=False))
+    elif "properties" not in obj:
+        obj["properties"] = None
         call.store.save("objects", models.touch(obj, version=False))
     return {"success": True, "message": "Object properties updated."}
 
