@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from speckle import SpeckleApiClient
 from speckle._untrusted import preview
-from speckle.errors import SpeckleError, SpeckleInputError
+from speckle.errors import SpeckleError, SpeckleInputError, SpeckleResponseError
 from speckle.models import SpeckleModel
 
 HOST = "http://speckle.fuzz"
@@ -540,3 +540,60 @@ def test_junk_at_every_location_of_every_answer(name: str) -> None:
                         assert str(error)
                     else:
                         shown(result)
+
+
+def answer_with(name: str, target: int, body: bytes, headers: dict[str, str] | None = None) -> Any:
+    """Call case ``name`` with route ``target`` answering ``body`` (the others realistic)."""
+    routes, call, login, generation = CASES[name]
+    compiled = [(method, re.compile(pattern), build) for method, pattern, build in routes]
+
+    def respond(request: Any) -> Any:
+        path = request.path_url.split("?", 1)[0]
+        for index, (method, pattern, build) in enumerate(compiled):
+            if request.method == method and pattern.search(path):
+                if index == target:
+                    return requests_mock.create_response(request, content=body, headers=headers or {})
+                return requests_mock.create_response(request, json=build())
+        return None
+
+    with requests_mock.Mocker() as wire:
+        wire.add_matcher(respond)
+        return call(make_client(login, generation))
+
+
+#: The answers of the issue that escaped as untyped exceptions, one per class.
+ISSUE_ANSWERS = [
+    ("objects.create raw", 0, b'{"success":true,"resources":["a","b"]}'),
+    ("objects.create raw", 0, b'{"success":true,"resources":[{"_id":"a"},5]}'),
+    ("objects.list", 0, b'{"success":true,"resources":["S1", 5]}'),
+    ("objects.list", 1, b'{"success":true,"resources":{"_id":"a"}}'),
+    ("objects.derive", 0, b'{"success":true,"resources":true}'),
+    ("streams.update mixed objects", 0, b'{"success":true,"resources":["a","b"]}'),
+    ("streams.update mixed objects", 0, b'{"success":true,"resources":[{"_id":"a"}]}'),
+    ("receive", 0, b'{"success":true,"resource":{"streamId":"I9-BQERra","objects":5}}'),
+    ("receive", 0, b'{"success":true,"resource":{"streamId":"I9-BQERra","objects":[{"_id":"\\ud800"}]}}'),
+    ("streams.list_objects", 0, b'{"success":true,"resources":null}'),
+    ("send", 0, b'{"success":true,"resources":[{"_id":1},{"_id":2},{"_id":3}]}'),
+    ("streams.get", 0, b"[" * 5000 + b"]" * 5000),
+    ("register_socket_client", 0, b'{"success":true,"resource":{"_id":"\\ud800"}}'),
+    ("login", 0, b'{"success":true,"resource":{"_id":"u","apitoken":"JWT \\u00e9\\n"}}'),
+]
+
+
+@pytest.mark.parametrize(("name", "target", "body"), ISSUE_ANSWERS)
+def test_the_answers_of_the_issue_are_response_errors(name: str, target: int, body: bytes) -> None:
+    with pytest.raises(SpeckleResponseError):
+        answer_with(name, target, body)
+
+
+def test_placeholders_are_built_from_their_ids_whatever_else_they_hold() -> None:
+    body = b'{"success":true,"resources":[{"type":null,"_id":"a"},{"type":"Placeholder","_id":"b","x":[1]}]}'
+    placeholders = answer_with("objects.create", 0, body)
+    assert [p.to_payload() for p in placeholders] == [{"type": "Placeholder", "_id": i} for i in "ab"]
+
+
+@pytest.mark.parametrize("charset", ["rot13", "idna", "utf-16", "nonsense"])
+def test_a_json_answer_naming_any_charset_is_read_as_json(charset: str) -> None:
+    body = json.dumps(ok(resource=stream())).encode()
+    got = answer_with("streams.get", 0, body, {"Content-Type": f"application/json; charset={charset}"})
+    assert got.streamId == SID
