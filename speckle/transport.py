@@ -149,13 +149,14 @@ class _TooDeep(ValueError):
     """A JSON document nested deeper than the decoders accept."""
 
 
-def _loads(content: bytes) -> Any:
-    """Parse a JSON response body (orjson when it can, the standard library otherwise).
+def _loads(content: bytes, lean: bool = False) -> Any:
+    """Parse a JSON response body (orjson when it can, the standard library otherwise, or
+    when ``lean`` is set).
 
     Raises:
         ValueError -- the body is not JSON (:class:`_TooDeep` when it is nested too deeply)
     """
-    if orjson is not None:
+    if orjson is not None and not lean:
         try:
             return orjson.loads(content)
         except orjson.JSONDecodeError as exc:
@@ -343,6 +344,7 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         json_bytes: bytes | None = None,
         deadline: float | None = _UNSET,
+        lean: bool = False,
     ) -> Any:
         """Send one request and return the parsed JSON body.
 
@@ -360,6 +362,9 @@ class Transport:
             headers {dict} -- extra headers
             json_bytes {bytes} -- a body already serialised to JSON (used instead of ``json_body``)
             deadline {float|None} -- overrides the transport's deadline for this call
+            lean {bool} -- parse the answer with the standard library's ``json``: a little slower,
+                but without the parse buffer ``orjson`` reserves (about twelve times the body's
+                size), for large answers made of small strings such as a stream's placeholders
 
         Returns:
             Any -- the decoded JSON document
@@ -430,7 +435,7 @@ class Transport:
                                   str(response.status_code), ends)
             ):
                 continue
-            return self._decode(method, url, response)
+            return self._decode(method, url, response, lean)
         raise RuntimeError("unreachable: every attempt returns, retries or raises")  # pragma: no cover
 
     def _send(
@@ -540,14 +545,14 @@ class Transport:
         self._sleep(delay)
         return True
 
-    def _decode(self, method: str, url: str, response: requests.Response) -> Any:
+    def _decode(self, method: str, url: str, response: requests.Response, lean: bool = False) -> Any:
         status = response.status_code
         content = response.content
         payload: Any = _NO_BODY
         too_deep = False
         if content:
             try:
-                payload = _loads(content)
+                payload = _loads(content, lean)
             except _TooDeep:
                 too_deep = True
             except ValueError:

@@ -137,5 +137,8 @@ async def read_body(request: web.Request, limits: BodyLimits) -> Any:
         return parse_json(await _read_limited(request, limits.json_bytes))
     if ctype == "application/x-www-form-urlencoded":
         raw = await _read_limited(request, limits.form_bytes)
-        return parse_qs(raw.decode("utf-8", "replace"))
+        value = parse_qs(raw.decode("utf-8", "replace"))
+        if nesting_exceeds(value, MAX_DEPTH):  # `a[b][b]…` keys nest without limit in body-parser
+            raise BodyError(400, TOO_DEEP)
+        return value
     return {}

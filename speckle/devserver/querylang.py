@@ -39,8 +39,20 @@ Schema = Mapping[str, str]
 
 
 # -- qs --------------------------------------------------------------------------------------
-def parse_qs(raw: str) -> dict[str, Any]:
-    """Parse a query string like Express's ``qs`` (extended): repeats -> arrays, ``a[b]`` nesting."""
+#: ``qs``'s default nesting depth (Express's query strings); deeper brackets stay in the last key.
+QS_DEPTH = 5
+
+
+def parse_qs(raw: str, depth: int | None = None) -> dict[str, Any]:
+    """Parse a query string like Express's ``qs`` (extended): repeats -> arrays, ``a[b]`` nesting.
+
+    Arguments:
+        raw {str} -- the encoded text
+        depth {int} -- bracket levels turned into nested objects (``None``: all, as body-parser)
+
+    Returns:
+        dict -- the parsed value
+    """
     result: dict[str, Any] = {}
     for part in raw.split("&"):
         if not part:
@@ -51,7 +63,10 @@ def parse_qs(raw: str) -> dict[str, Any]:
             continue
         match = re.match(r"^([^\[\]]+)((?:\[[^\[\]]*\])+)$", key)
         if match:
-            _assign_nested(result, match.group(1), re.findall(r"\[([^\[\]]*)\]", match.group(2)), value)
+            keys = re.findall(r"\[([^\[\]]*)\]", match.group(2))
+            if depth is not None and len(keys) > depth:  # qs keeps the rest as one literal key
+                keys = [*keys[:depth], "".join(f"[{k}]" for k in keys[depth:])]
+            _assign_nested(result, match.group(1), keys, value)
             continue
         if key in result:
             existing = result[key]
@@ -580,7 +595,7 @@ def parse_query(raw: str | Mapping[str, Any], schema: Schema | None = None,
 
     Raises :class:`CastFailure` when a filter value cannot be cast to its schema type.
     """
-    parsed = parse_qs(raw) if isinstance(raw, str) else dict(raw)
+    parsed = parse_qs(raw, QS_DEPTH) if isinstance(raw, str) else dict(raw)
     query = Query(raw=parsed)
     if "fields" in parsed:
         query.projection = {name: 1 for name in _list_option(parsed["fields"])} or None

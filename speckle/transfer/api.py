@@ -453,7 +453,9 @@ def _record_stream(
     """Read the stream back; record its ``updatedAt`` if it holds exactly what was written.
 
     Reading back (rather than trusting the write) makes sure no other write came in between:
-    the stream's objects and every field sent must be as written, or nothing is recorded.
+    the stream's objects and every field sent must be as written, or nothing is recorded (the
+    answer to the write is not enough: v1 servers show some values differently from how they
+    store them, such as empty ``layers``).
     """
     cache.forget_stream(scope, stream_id)
     others = [name for name in body if name != "objects"]
@@ -461,36 +463,45 @@ def _record_stream(
         return  # a projection could not select these keys exactly
     path = f"/streams/{stream_id}"
     try:
-        answer = client.transport.request("GET", path, params=[("fields", ",".join(["objects", "updatedAt", *others]))])
+        # the standard library's parser: a stream's placeholders are small strings, and orjson
+        # would reserve about twelve times the answer's size while parsing it
+        answer = client.transport.request(
+            "GET", path, params=[("fields", ",".join(["objects", "updatedAt", *others]))], lean=True
+        )
     except SpeckleError as exc:
         logger.debug("could not read stream %s back: %s", stream_id, exc)
         return
     resource = answer.get("resource") if isinstance(answer, dict) else None
-    if not isinstance(resource, dict) or not isinstance(resource.get("updatedAt"), str):
-        return
+    if isinstance(resource, dict) and _holds(resource, body, values, others):
+        cache.record_stream(scope, stream_id, values, resource["updatedAt"])
+
+
+def _holds(resource: dict[str, Any], body: dict[str, Any], values: dict[str, str], others: list[str]) -> bool:
+    """True when a stream as the server gave it holds the objects and fields of ``body``."""
+    if not isinstance(resource.get("updatedAt"), str):
+        return False
     entries = resource.get("objects")
     if not isinstance(entries, list) or len(entries) != len(body["objects"]):
-        return
+        return False
     try:
-        if [e["_id"] for e in entries] != [p["_id"] for p in body["objects"]]:
-            return
+        if list(map(_ID, entries)) != list(map(_ID, body["objects"])):
+            return False
     except (TypeError, KeyError):
-        return
+        return False
     back = _field_fingerprints({name: resource.get(name) for name in others})
-    if any(back[name] != values[name] for name in others):
-        return
-    cache.record_stream(scope, stream_id, values, resource["updatedAt"])
+    return all(back[name] == values[name] for name in others)
 
 
 def _save_stream(client: SpeckleApiClient, stream_id: str | None, data: bytes) -> str:
     if stream_id is None:
-        answer = client.transport.request("POST", "/streams", json_bytes=data)
+        # the answer holds the stream's placeholders: parsed lean (see _record_stream)
+        answer = client.transport.request("POST", "/streams", json_bytes=data, lean=True)
         resource = answer.get("resource") if isinstance(answer, dict) else None
         stream_id = resource.get("streamId") if isinstance(resource, dict) else None
         if not isinstance(stream_id, str):
             raise SpeckleResponseError("the server's answer names no new stream", method="POST", url="/streams")
-    else:
-        client.transport.request("PUT", f"/streams/{check_id(stream_id, 'stream id')}", json_bytes=data)
+        return stream_id
+    client.transport.request("PUT", f"/streams/{check_id(stream_id, 'stream id')}", json_bytes=data)
     return stream_id
 
 

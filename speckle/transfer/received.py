@@ -203,7 +203,7 @@ class ReceivedObjectCache:
 
         Arguments:
             scope {str} -- the server and user (:meth:`scope`)
-            wanted {dict} -- ``{object id: updatedAt}``: the versions the server has now
+            wanted {dict} -- object ids mapped to the updatedAt the server has now
 
         Returns:
             dict -- ``{object id: content}`` for the objects held at that version

@@ -436,3 +436,36 @@ def test_retry_warnings_mask_tokens(wire, client, caplog):
         client.transport.request("GET", url)
     assert "retry 1/3" in caplog.text
     assert TOKEN.split()[1] not in caplog.text
+
+
+def test_answers_are_read_whole_and_parsed_alike_lean_or_not(wire):
+    # a body far larger than requests' 10 KB chunks, read in one piece; gzip is inflated
+    doc = {"success": True, "resource": {"name": "é ✓", "big": 2**70, "none": None,
+                                         "objects": [{"type": "Placeholder", "_id": f"{i:024x}"} for i in range(5000)]}}
+    raw = json.dumps(doc, ensure_ascii=False).encode()
+    wire.get(f"{API}/plain", content=raw, headers={"Content-Type": "application/json"})
+    wire.get(f"{API}/zipped", content=gzip.compress(raw),
+             headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    transport = Transport(API)
+    for path in ("/plain", "/zipped"):
+        assert transport.request("GET", path) == doc
+        assert transport.request("GET", path, lean=True) == doc
+
+
+def test_proxy_and_ca_settings_of_the_environment_still_apply(monkeypatch):
+    # looked up once per server, not at every request, but with requests' own rules
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    monkeypatch.setenv("NO_PROXY", "direct.test")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/bundle.pem")
+    transport = Transport("https://speckle.test/api/v1")
+    settings = transport._environment("https://speckle.test/api/v1/streams")
+    assert settings["proxies"]["https"] == "http://proxy.test:3128" and settings["verify"] == "/etc/ssl/bundle.pem"
+    assert "https" not in transport._environment("https://direct.test/api/v1/streams")["proxies"]
+    settings["proxies"]["https"] = "changed by a caller"  # a copy each time
+    assert transport._environment("https://speckle.test/x")["proxies"]["https"] == "http://proxy.test:3128"
+    transport.session.proxies = {"http": "http://mine.test:1"}  # the session's own settings are merged
+    proxies = transport._environment("https://speckle.test/x")["proxies"]
+    assert proxies["http"] == "http://mine.test:1" and proxies["https"] == "http://proxy.test:3128"
+    transport.session.trust_env = False
+    transport.session.proxies = {}
+    assert transport._environment("https://speckle.test/x") == {"proxies": {}, "verify": True, "cert": None}

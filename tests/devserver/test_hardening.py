@@ -254,6 +254,17 @@ def test_deep_bodies_are_400_on_every_route(http: Http) -> None:
     assert http("POST", "/streams", owner, data=shallow, headers=JSON).status_code == 200
 
 
+def test_form_bodies_nest_like_body_parser_but_boundedly(http: Http) -> None:
+    owner, _, _ = _setup(http)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    made = http.ok("POST", "/streams", owner, data="name=x&baseProperties[a][b][c][d][e][f][g]=1&tags[]=1",
+                   headers=form)["resource"]  # the real v1 answers the same (no depth limit in bodies)
+    assert made["baseProperties"] == {"a": {"b": {"c": {"d": {"e": {"f": {"g": "1"}}}}}}} and made["tags"] == ["1"]
+    deep = http("POST", "/streams", owner, data="name=x&a" + "[b]" * 5000 + "=1", headers=form)
+    assert deep.status_code == 400 and "RangeError: Maximum call stack size exceeded" in deep.text
+    assert http("GET", "/streams?a" + "[b]" * 1000 + "=1", owner).status_code == 200  # qs depth 5
+
+
 def test_lone_surrogates_are_stored_and_returned_escaped(http: Http) -> None:
     owner, _, stream = _setup(http)
     sid = stream["streamId"]

@@ -225,3 +225,34 @@ def test_create_sends_objects_as_given_across_windows_and_answers_models_like_va
     by_n = {o["n"]: o for o in sent[:12001]}
     assert len(by_n) == 12001 and by_n[5] == objects[5] and by_n[7] == {"type": "Point", "value": [1, 2, 3], "n": 7}
     assert raw == [{"type": "Placeholder", "_id": f"id{i}"} for i in range(3000)]
+
+
+def test_placeholder_ids_checks_every_entry_on_the_fast_path_too() -> None:
+    from speckle.base.resource import placeholder_ids
+    from speckle.errors import SpeckleResponseError
+
+    good = [{"type": "Placeholder", "_id": f"{i:024x}"} for i in range(1000)]
+    assert placeholder_ids(good, expected=1000) == [f"{i:024x}" for i in range(1000)]
+    assert placeholder_ids([{"_id": "é-non-ascii"}]) == ["é-non-ascii"]
+    assert placeholder_ids([]) == []
+    for bad in ([*good, {"_id": ""}], [*good, {"_id": 5}], [*good, {"type": "Placeholder"}], [*good, "id"],
+                [*good, {"_id": "\udc80"}], {"_id": "x"}):
+        with pytest.raises(SpeckleResponseError):
+            placeholder_ids(bad)
+    with pytest.raises(SpeckleResponseError, match="999 objects"):
+        placeholder_ids(good, expected=999)
+
+
+def test_an_answer_of_one_owner_and_save_time_shares_them_in_one_pass() -> None:
+    from speckle.transfer.batching import share_repeated_strings
+
+    def answer() -> list[Any]:
+        return json.loads(json.dumps([{"_id": f"a{i}", "owner": "u1", "type": "Point" if i % 2 else "Line",
+                                       "createdAt": "t1", "value": [i], "updatedAt": "t1"} for i in range(50)]))
+
+    items, pool = answer(), {}
+    share_repeated_strings(items, pool)
+    assert items == answer() and all(list(a) == list(b) for a, b in zip(items, answer(), strict=True))
+    assert len({id(i["owner"]) for i in items}) == 1 and len({id(i["createdAt"]) for i in items}) == 1
+    assert items[0]["createdAt"] is items[0]["updatedAt"] and items[1]["type"] is items[3]["type"]
+    assert pool == {"u1": "u1", "t1": "t1", "Point": "Point", "Line": "Line"}
