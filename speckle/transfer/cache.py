@@ -91,7 +91,29 @@ CREATE TABLE IF NOT EXISTS streams (
 _TRIM_TO = 0.9
 
 
-class SentObjectCache:
+class ScopedRecord:
+    """What the records of sent and of received objects share: entries are kept per *scope*
+    (one server and user), each scope known by an integer key in a ``scopes`` table."""
+
+    _db: sqlite3.Connection
+    _scope_ids: dict[str, int]
+
+    @staticmethod
+    def scope(server_url: str, user_id: str | None) -> str:
+        """The key of one server and user: ``<server url>#<user id>``."""
+        return f"{server_url.rstrip('/')}#{user_id or 'anonymous'}"
+
+    def _scope_id(self, scope: str) -> int:
+        """The integer key of a scope (created on first use; the caller holds the lock)."""
+        key = self._scope_ids.get(scope)
+        if key is None:
+            self._db.execute("INSERT OR IGNORE INTO scopes (name) VALUES (?)", (scope,))
+            (key,) = self._db.execute("SELECT id FROM scopes WHERE name = ?", (scope,)).fetchone()
+            self._scope_ids[scope] = key
+        return int(key)
+
+
+class SentObjectCache(ScopedRecord):
     """A bounded record of ``(scope, fingerprint) -> object id`` in a SQLite file.
 
     Keys are any strings; ``client.send`` uses object fingerprints
@@ -141,15 +163,6 @@ class SentObjectCache:
         #: an upper bound of the entries held by runs (see record_runs)
         self._run_entries = self._count_run_entries()
 
-    def _scope_id(self, scope: str) -> int:
-        """The integer key of a scope (created on first use; the caller holds the lock)."""
-        key = self._scope_ids.get(scope)
-        if key is None:
-            self._db.execute("INSERT OR IGNORE INTO scopes (name) VALUES (?)", (scope,))
-            (key,) = self._db.execute("SELECT id FROM scopes WHERE name = ?", (scope,)).fetchone()
-            self._scope_ids[scope] = key
-        return int(key)
-
     def _drop_memo(self, scope: str | None = None) -> None:
         if scope is None:
             self._memo = {}
@@ -172,11 +185,6 @@ class SentObjectCache:
         self._memo_size += len(memo) - before
         if self._memo_size > self.max_entries:  # keep memory bounded like the file
             self._drop_memo()
-
-    @staticmethod
-    def scope(server_url: str, user_id: str | None) -> str:
-        """The key of one server and user: ``<server url>#<user id>``."""
-        return f"{server_url.rstrip('/')}#{user_id or 'anonymous'}"
 
     def lookup(self, scope: str, keys: Iterable[str]) -> dict[str, str]:
         """The recorded object ids of the keys that were sent before.

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from speckle.config import config_dir
 from speckle.errors import SpeckleInputError
+from speckle.transfer.cache import ScopedRecord
 
 __all__ = ["ReceivedObjectCache", "RECEIVED_FILE_NAME", "DEFAULT_RECEIVED_BYTES", "DEFAULT_RECEIVED_ENTRIES"]
 
@@ -87,7 +88,7 @@ END;
 """
 
 
-class ReceivedObjectCache:
+class ReceivedObjectCache(ScopedRecord):
     """A bounded record of ``(scope, object id) -> (updatedAt, content)`` in a SQLite file.
 
     Many processes may use one file at once (WAL mode; a writer waits up to ``timeout``
@@ -155,20 +156,6 @@ class ReceivedObjectCache:
         # a row replaced by INSERT OR REPLACE fires the delete trigger (kept totals) only with this on
         db.execute("PRAGMA recursive_triggers = ON")
         return db
-
-    @staticmethod
-    def scope(server_url: str, user_id: str | None) -> str:
-        """The key of one server and user: ``<server url>#<user id>``."""
-        return f"{server_url.rstrip('/')}#{user_id or 'anonymous'}"
-
-    def _scope_id(self, scope: str) -> int:
-        """The integer key of a scope (created on first use; the caller holds the lock)."""
-        key = self._scope_ids.get(scope)
-        if key is None:
-            self._db.execute("INSERT OR IGNORE INTO scopes (name) VALUES (?)", (scope,))
-            (key,) = self._db.execute("SELECT id FROM scopes WHERE name = ?", (scope,)).fetchone()
-            self._scope_ids[scope] = key
-        return int(key)
 
     def versions(self, scope: str, object_ids: Sequence[str]) -> dict[str, str]:
         """The recorded ``updatedAt`` of the objects held (without reading their content).
