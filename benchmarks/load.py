@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,7 +32,8 @@ from typing import Any
 
 import requests
 
-REPO = Path(__file__).resolve().parent.parent
+from speckle.devserver.process import ServerProcess
+
 PASSWORD = "password123"
 
 
@@ -49,32 +48,6 @@ class Ledger:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class Server:
-    """``speckle serve --db FILE`` in a subprocess."""
-
-    def __init__(self, db: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "speckle.cli.main", "serve", "--port", "0", "--db", db],
-            stdout=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line.startswith("Speckle v1 server listening on "):
-            raise RuntimeError(f"server did not start: {line!r}")
-        self.url = line.split()[5]
-
-    def kill(self) -> None:
-        """``kill -9``: nothing is flushed on purpose."""
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        """Terminate (SIGTERM) if still running."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
 
 
 @dataclass
@@ -214,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as folder:
         db = str(Path(folder) / "load.db")
-        server = Server(db)
+        server = ServerProcess(db)
         try:
             api = server.url + "/api"
             users = [register(api, index) for index in range(args.users)]
@@ -241,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                 list(pool.map(run, range(args.concurrency)))
             elapsed = time.perf_counter() - started
             server.kill()
-            server = Server(db)
+            server = ServerProcess(db)
             missing = verify(server.url + "/api", tokens, ledger)
         finally:
             server.stop()

@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import copy
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +31,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis import GenerationMode  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
+from speckle.devserver.process import ServerProcess  # noqa: E402
+
 SPEC_DIR = Path(__file__).parent / "data" / "speckle-v1-openapi"
 #: Requests per operation and generation mode (each sent twice); the whole module stays well under a minute.
 EXAMPLES = int(os.environ.get("SPECKLE_FUZZ_EXAMPLES", "4"))
@@ -110,45 +108,14 @@ def v1_spec() -> dict[str, Any]:
 
 
 # -- the server under test ----------------------------------------------------------------------
-class Served:
-    """``speckle serve --db FILE`` in a subprocess."""
-
-    def __init__(self, db: Path) -> None:
-        self.db = db
-        self.stderr = db.with_suffix(f".{time.monotonic_ns()}.log")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "speckle.cli.main", "serve", "--port", "0", "--db", str(db)],
-            stdout=subprocess.PIPE, stderr=self.stderr.open("w"), text=True, cwd=REPO,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        assert line.startswith("Speckle v1 server listening on "), line
-        self.url = line.split()[5]
-        self.api = self.url + "/api"
-
-    def errors(self) -> str:
-        """What the server logged as errors (an unexpected exception in a handler)."""
-        return self.stderr.read_text(encoding="utf-8", errors="replace")
-
-    def kill(self) -> None:
-        """``kill -9``."""
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        """SIGTERM, then wait."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+def start_server(db: Path) -> ServerProcess:
+    """``speckle serve --db FILE`` in a subprocess, its log kept next to the database."""
+    return ServerProcess(db, log=db.with_suffix(f".{time.monotonic_ns()}.log"))
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    server = Served(tmp_path_factory.mktemp("fuzz") / "fuzz.db")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = start_server(tmp_path_factory.mktemp("fuzz") / "fuzz.db")
     try:
         yield server
     finally:
@@ -197,7 +164,7 @@ def _object_ids(snapshot: dict[str, Any]) -> list[str]:
                    if isinstance(o, dict) and isinstance(o.get("_id"), str)})
 
 
-def test_fuzzing_finds_no_undocumented_5xx_and_loses_nothing(served: Served) -> None:
+def test_fuzzing_finds_no_undocumented_5xx_and_loses_nothing(served: ServerProcess) -> None:
     schema = schemathesis.openapi.from_dict(v1_spec())
     _register(served.api, "fuzz-admin@example.com")  # the first account is admin: fuzz as a plain user
     token = _register(served.api, "fuzz@example.com")
@@ -237,7 +204,7 @@ def test_fuzzing_finds_no_undocumented_5xx_and_loses_nothing(served: Served) -> 
     elapsed = time.monotonic() - started
     print(f"schemathesis: {seen['requests']} requests, {seen['5xx']} documented 500s, {elapsed:.1f} s")
     print("\n".join(crashes))
-    logged = served.errors()
+    logged = served.log()
     assert "ERROR" not in logged and "Traceback" not in logged, logged[-3000:]
     assert seen["requests"] >= 100
     # the server still answers, and every acknowledged write survives kill -9 + restart
@@ -245,7 +212,7 @@ def test_fuzzing_finds_no_undocumented_5xx_and_loses_nothing(served: Served) -> 
     before = _snapshot(served.api, token, [])
     before = _snapshot(served.api, token, _object_ids(before))
     served.kill()
-    again = Served(served.db)
+    again = start_server(served.db)
     try:
         after = _snapshot(again.api, token, _object_ids(before))
         assert after == before
@@ -254,7 +221,7 @@ def test_fuzzing_finds_no_undocumented_5xx_and_loses_nothing(served: Served) -> 
 
 
 def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
-    server = Served(tmp_path / "kill.db")
+    server = start_server(tmp_path / "kill.db")
     try:
         token = _register(server.api, "owner@example.com")
         auth = {"Authorization": token}
@@ -273,7 +240,7 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
         server.kill()  # no chance to flush anything
     finally:
         server.stop()
-    again = Served(tmp_path / "kill.db")
+    again = start_server(tmp_path / "kill.db")
     try:
         streams = requests.get(f"{again.api}/streams", headers={"Authorization": token}, timeout=30).json()
         names = {s["streamId"]: s["name"] for s in streams["resources"]}
