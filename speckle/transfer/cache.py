@@ -22,8 +22,9 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import xxhash
 
@@ -111,6 +112,13 @@ class ScopedRecord:
             (key,) = self._db.execute("SELECT id FROM scopes WHERE name = ?", (scope,)).fetchone()
             self._scope_ids[scope] = key
         return int(key)
+
+    def _in_chunks(self, sql: str, scope_id: int, keys: Sequence[str]) -> Iterator[Any]:
+        """Run ``sql`` (``... WHERE scope = ? AND <column> IN ({marks})``) over ``keys`` in chunks
+        SQLite accepts, yielding the rows of every chunk (the caller holds the lock)."""
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            yield from self._db.execute(sql.format(marks=",".join("?" * len(chunk))), (scope_id, *chunk))
 
 
 class SentObjectCache(ScopedRecord):
@@ -247,16 +255,11 @@ class SentObjectCache(ScopedRecord):
         stale: list[tuple[int, int, str]] = []
         with self._db_lock:
             scope_id = self._scope_id(scope)
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT key, object_id, used FROM sent WHERE scope = ? AND key IN ({marks})", (scope_id, *chunk)
-                )
-                for key, object_id, used in rows:
-                    loaded[key] = object_id
-                    if used < now - _TOUCH_AFTER:
-                        stale.append((now, scope_id, key))
+            sql = "SELECT key, object_id, used FROM sent WHERE scope = ? AND key IN ({marks})"
+            for key, object_id, used in self._in_chunks(sql, scope_id, wanted):
+                loaded[key] = object_id
+                if used < now - _TOUCH_AFTER:
+                    stale.append((now, scope_id, key))
             if stale:
                 self._db.executemany("UPDATE sent SET used = ? WHERE scope = ? AND key = ?", stale)
         if not loaded:
@@ -435,12 +438,9 @@ class SentObjectCache(ScopedRecord):
             self._flush_locked()
             self._drop_memo(scope)
             self._forget_runs(self._scope_id(scope), object_ids=wanted)
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                self._db.execute(
-                    f"DELETE FROM sent WHERE scope = ? AND object_id IN ({marks})", (self._scope_id(scope), *chunk)
-                )
+            sql = "DELETE FROM sent WHERE scope = ? AND object_id IN ({marks})"
+            for _ in self._in_chunks(sql, self._scope_id(scope), wanted):  # each chunk runs as it is iterated
+                pass
 
     @staticmethod
     def run_key(keys: Sequence[str]) -> str:

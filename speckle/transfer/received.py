@@ -46,8 +46,6 @@ _TRIM_TO = 0.9
 STREAMS_KEPT = 1000
 #: Rows the background writer puts in one transaction (at most, when that many are waiting).
 _WRITE_ROWS = 20_000
-#: Host parameters per statement (SQLite's historic limit is 999).
-_CHUNK = 900
 #: The layout of the file; files of another layout are emptied (it is only a cache).
 _VERSION = 3
 _SCHEMA = """
@@ -171,15 +169,8 @@ class ReceivedObjectCache(ScopedRecord):
         wanted = list(dict.fromkeys(object_ids))
         with self._lock:
             scope_id = self._scope_id(scope)
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                out.update(
-                    self._db.execute(
-                        f"SELECT object_id, updated_at FROM received WHERE scope = ? AND object_id IN ({marks})",
-                        (scope_id, *chunk),
-                    )
-                )
+            sql = "SELECT object_id, updated_at FROM received WHERE scope = ? AND object_id IN ({marks})"
+            out.update(self._in_chunks(sql, scope_id, wanted))
         return out
 
     def load(self, scope: str, wanted: dict[str, str]) -> dict[str, bytes]:
@@ -201,19 +192,12 @@ class ReceivedObjectCache(ScopedRecord):
         now = int(time.time())
         with self._lock:
             scope_id = self._scope_id(scope)
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    "SELECT object_id, updated_at, used, data FROM received "
-                    f"WHERE scope = ? AND object_id IN ({marks})",
-                    (scope_id, *chunk),
-                )
-                for object_id, updated_at, used, data in rows:
-                    if wanted.get(object_id) == updated_at:
-                        out[object_id] = data
-                        if used < now - _TOUCH_AFTER:
-                            stale.append((now, scope_id, object_id))
+            sql = "SELECT object_id, updated_at, used, data FROM received WHERE scope = ? AND object_id IN ({marks})"
+            for object_id, updated_at, used, data in self._in_chunks(sql, scope_id, ids):
+                if wanted.get(object_id) == updated_at:
+                    out[object_id] = data
+                    if used < now - _TOUCH_AFTER:
+                        stale.append((now, scope_id, object_id))
             if stale:
                 try:
                     self._db.executemany("UPDATE received SET used = ? WHERE scope = ? AND object_id = ?", stale)
