@@ -345,6 +345,7 @@ class Transport:
         json_bytes: bytes | None = None,
         deadline: float | None = _UNSET,
         lean: bool = False,
+        on_response: Callable[[requests.Response], Any] | None = None,
     ) -> Any:
         """Send one request and return the parsed JSON body.
 
@@ -365,6 +366,8 @@ class Transport:
             lean {bool} -- parse the answer with the standard library's ``json``: a little slower,
                 but without the parse buffer ``orjson`` reserves (about twelve times the body's
                 size), for large answers made of small strings such as a stream's placeholders
+            on_response {callable} -- called with the final HTTP response (after retries), before
+                its body is decoded, e.g. to read a header such as ``Date``
 
         Returns:
             Any -- the decoded JSON document
@@ -435,6 +438,8 @@ class Transport:
                                   str(response.status_code), ends)
             ):
                 continue
+            if on_response is not None:
+                on_response(response)
             return self._decode(method, url, response, lean)
         raise RuntimeError("unreachable: every attempt returns, retries or raises")  # pragma: no cover
 

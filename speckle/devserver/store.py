@@ -21,7 +21,8 @@ import logging
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -47,6 +48,8 @@ UNIQUE = {("users", "email")}
 UNINDEXED = {("objects", "hash"), ("objects", "owner"), ("objects", "private"), ("objects", "updatedAt")}
 #: Maximum number of ``?`` placeholders used in one statement.
 CHUNK = 900
+#: Streams whose existing objects :meth:`Store.present_objects` remembers.
+_PRESENT_KEPT = 16
 _INT64 = (-(2**63), 2**63 - 1)
 
 
@@ -93,6 +96,9 @@ class Store:
         self.lock = threading.RLock()
         self._depth = 0  # nesting level of open transactions (guarded by lock)
         self._db = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
+        #: bumped when objects may have been inserted or deleted (see :meth:`present_objects`)
+        self.objects_generation = 0
+        self._present: OrderedDict[Hashable, list[str]] = OrderedDict()
         if path:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -121,6 +127,8 @@ class Store:
                     )
             # the version of each object, read without the documents (GET /streams/:id/objects?fields=updatedAt)
             self._db.execute("CREATE INDEX IF NOT EXISTS objects_versions ON objects(_id, updatedAt)")
+            # the objects changed since a time (GET /streams/:id/objects?updatedAt>=<date>)
+            self._db.execute("CREATE INDEX IF NOT EXISTS objects_changed ON objects(updatedAt, _id)")
 
     def close(self) -> None:
         """Close the connection."""
@@ -154,6 +162,8 @@ class Store:
             self._end(outer, name, commit=True)
 
     def _end(self, outer: bool, name: str, *, commit: bool) -> None:
+        if not commit:
+            self.objects_generation += 1
         if outer:
             self._db.execute("COMMIT" if commit else "ROLLBACK")
         elif commit:
@@ -198,6 +208,8 @@ class Store:
     def insert_rows(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert pre-built rows ``(_id, doc_text, *columns)`` in one transaction."""
         marks = ", ".join("?" * (2 + len(COLUMNS[table])))
+        if table == "objects":
+            self.objects_generation += 1
         try:
             with self.transaction():
                 self._db.executemany(
@@ -219,6 +231,8 @@ class Store:
     def delete(self, table: str, ids: Sequence[str]) -> int:
         """Delete documents by ``_id``; return how many went."""
         removed = 0
+        if table == "objects":
+            self.objects_generation += 1
         with self.transaction():
             for part in chunks(list(ids)):
                 marks = ",".join("?" * len(part))
@@ -297,14 +311,25 @@ class Store:
                     result[_id] = (owner, private, doc)
         return result
 
-    def object_versions(self, ids: Sequence[str]) -> dict[str, Any]:
+    def object_versions(self, ids: Sequence[str], since: str | None = None) -> dict[str, Any]:
         """``{_id: updatedAt}`` of the objects that exist among ``ids`` (and perhaps of others:
-        ids saved together are read as one range of an index, without the documents)."""
+        ids saved together are read as one range of an index, without the documents).
+
+        ``since``: an ISO date as v1 writes them (``Date.toISOString``, which the store keeps
+        for every object, so that comparing the texts compares the dates): only the objects
+        whose ``updatedAt`` is at or after it, read from an index of the changes (a check of
+        what changed since a time reads only that).
+        """
         found: dict[str, Any] = {}
         if not ids:
             return found
         low, high = min(ids), max(ids)
         with self.lock:
+            if since is not None:
+                return dict(self._db.execute(
+                    "SELECT _id, updatedAt FROM objects INDEXED BY objects_changed "
+                    "WHERE updatedAt >= ? AND _id BETWEEN ? AND ?", (since, low, high),
+                ))
             (span,) = self._db.execute(
                 "SELECT count(*) FROM objects INDEXED BY objects_versions WHERE _id BETWEEN ? AND ?", (low, high)
             ).fetchone()
@@ -320,6 +345,41 @@ class Store:
                     tuple(part),
                 ))
         return found
+
+    def all_since(self, ids: Sequence[str], since: str) -> bool:
+        """Whether no object in the range of ``ids`` has an ``updatedAt`` before ``since``
+        (an ISO date as v1 writes them), or none at all."""
+        if not ids:
+            return True
+        low, high = min(ids), max(ids)
+        with self.lock:
+            row = self._db.execute(
+                "SELECT 1 FROM objects INDEXED BY objects_changed WHERE updatedAt < ? AND _id BETWEEN ? AND ? "
+                "LIMIT 1", (since, low, high),
+            ).fetchone() or self._db.execute(
+                "SELECT 1 FROM objects INDEXED BY objects_changed WHERE updatedAt IS NULL AND _id BETWEEN ? AND ? "
+                "LIMIT 1", (low, high),
+            ).fetchone()
+        return row is None
+
+    def present_objects(self, key: Hashable, ids: Sequence[str]) -> list[str]:
+        """The distinct ids among ``ids`` that exist, in database order (ObjectIds grow with time).
+
+        Remembered under ``key`` (which must change whenever ``ids`` does, e.g. a stream's id and
+        ``updatedAt``) until objects are inserted or deleted.
+        """
+        with self.lock:
+            entry = (key, self.objects_generation)
+            present = self._present.get(entry)
+            if present is not None:
+                self._present.move_to_end(entry)
+                return present
+            wanted = set(ids)
+            present = sorted(_id for _id in self.object_versions(ids) if _id in wanted)
+            self._present[entry] = present
+            while len(self._present) > _PRESENT_KEPT:
+                self._present.popitem(last=False)
+            return present
 
     def object_seq_order(self, ids: Iterable[str]) -> list[Document]:
         """Objects with the given ids in natural (database) order."""

@@ -11,8 +11,6 @@ through. A stream that already holds exactly what :func:`send` would write is no
 
 from __future__ import annotations
 
-import datetime
-import email.utils
 import logging
 import operator
 import re
@@ -22,7 +20,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import orjson
 import ormsgpack
 import requests
 import xxhash
@@ -42,6 +39,7 @@ from speckle.transfer.batching import (
 )
 from speckle.transfer.cache import SentObjectCache
 from speckle.transfer.encoding import as_object, encode_object, fingerprints, sealed_batches
+from speckle.transfer.freshness import StreamState, changed_since, count_is, object_versions, response_date, settled
 from speckle.transfer.received import ReceivedObjectCache
 
 if TYPE_CHECKING:
@@ -124,7 +122,8 @@ class ReceiveResult:
     #: ``{object id: updatedAt}`` of the objects known to be current (what a later receive checks)
     versions: dict[str, str] = field(default_factory=dict, repr=False)
     #: ``(updatedAt, fields, ids)`` of the stream when settled (a later receive may reuse them)
-    _stream_state: tuple[str, dict[str, Any], list[str]] | None = field(default=None, repr=False)
+    #: what this receive learnt of the stream (a later receive checks it cheaply)
+    _stream_state: StreamState | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.objects)
@@ -556,112 +555,146 @@ def _receive(
 ) -> ReceiveResult:
     started = time.perf_counter()
     path = f"/streams/{check_id(stream_id, 'stream id')}"
+    transport = client.transport
     cache = client.received_cache if use_cache else None
     scope = _cache_scope(client)
     if previous is not None and (previous.raw != raw or previous.stream.streamId != stream_id):
         previous = None
-    current: dict[str, Any] | None = None  # the version of each object the server has now
-    server_time: str | None = None  # a server time before any object or the stream was read
-    if cache is not None or previous is not None:
-        current, server_time = _object_versions(client, stream_id)
-    state = _known_stream(client, path, cache, scope, previous) if current is not None else None
-    if state is None:
-        answer = client.transport.request("GET", path)
+    priors: list[StreamState] = []  # what earlier receives learnt of the stream
+    if previous is not None and previous._stream_state is not None:
+        priors.append(previous._stream_state)
+    if cache is not None:
+        recorded = cache.stream(scope, stream_id)
+        state = StreamState.unpack(*recorded) if recorded is not None else None
+        if state is not None:
+            priors.append(state)
+    dates: list[str | None] = []
+
+    def date_of(response: requests.Response) -> None:
+        dates.append(response_date(response))
+
+    # 1. the stream: its fields and ids are reused when its updatedAt is unchanged
+    baseline: StreamState | None = priors[0] if priors else None  # verifies the objects held
+    same: StreamState | None = None
+    if priors:
+        answer = transport.request("GET", path, params=[("fields", "updatedAt")], on_response=date_of)
+        head = answer.get("resource") if isinstance(answer, dict) else None
+        updated_at = head.get("updatedAt") if isinstance(head, dict) else None
+        same = next((p for p in priors if p.updated_at and p.updated_at == updated_at), None)
+    if same is not None:
+        resource, ids = dict(same.resource), list(same.ids)
+    else:
+        answer = transport.request("GET", path, on_response=date_of)
         resource = answer.get("resource") if isinstance(answer, dict) else None
         if not isinstance(resource, dict):
             raise SpeckleResponseError("the server's answer holds no stream", method="GET", url=path)
         entries = resource.pop("objects", None)
         ids = [] if entries is None else placeholder_ids(entries, "stream objects", method="GET", url=path)
         del entries, answer
-        if server_time is not None and _settled(resource.get("updatedAt"), server_time):
-            state = (resource["updatedAt"], resource, ids)
-            if cache is not None:
-                try:
-                    cache.store_stream(scope, stream_id, resource["updatedAt"],
-                                       ormsgpack.packb({"resource": resource, "ids": ids}))
-                except (TypeError, ormsgpack.MsgpackEncodeError):
-                    pass
-    else:
-        resource, ids = state[1], list(state[2])
+    # a server time before any object is read or checked (the Date of the first answer)
+    server_time = dates[0] if dates else None
     stream = Stream.from_data(resource)
     distinct = list(dict.fromkeys(ids))
-    known: dict[str, Any] = {}  # objects not downloaded: from `previous` or the record
-    versions: dict[str, str] = {}  # the settled version of each object of the result
-    if current is not None and distinct:
-        if previous is not None:
-            index, held = previous._index(), previous.objects
-            for _id, version in previous.versions.items():
-                if current.get(_id) == version:
-                    known[_id] = held[index[_id]]
-                    versions[_id] = version
-        if cache is not None:
-            wanted = {i: current[i] for i in distinct if i not in known and i in current}
-            for _id, data in cache.load(scope, wanted).items():
-                try:
-                    item = ormsgpack.unpackb(data)
-                except ormsgpack.MsgpackDecodeError:
-                    continue
-                known[_id] = item if raw else parse_object(item)
-                versions[_id] = wanted[_id]
-    to_fetch = [i for i in distinct if i not in known] if known else distinct
-    if to_fetch and server_time is None:  # (a small request) so that the result can serve as `previous`
-        server_time = _object_versions(client, stream_id, date_only=True)[1]
-    recorded: list[tuple[str, str]] = []
-    lock = threading.Lock()
 
-    def record(items: list[Any]) -> None:
-        """Keep the settled versions of fetched objects, and record them (in the worker, while
-        other answers are on their way; a stand-in has no ``updatedAt`` and is never recorded)."""
-        if server_time is None:
-            return
-        settled: list[tuple[str, str]] = []
-        rows: list[tuple[str, str, bytes]] = []
-        for item in items:
-            if type(item) is not dict:
-                continue
-            _id, version = item.get("_id"), item.get("updatedAt")
-            if type(_id) is not str or not _settled(version, server_time):
-                continue
+    # 2. the objects held that are still current: those of the last check, minus the changed
+    base: list[Any] | None = None  # `previous.objects` when it has the same ids: reused in place
+    stale: set[str] = set()  # (with `base`) ids not reused: changed since, or never settled
+    known: dict[str, Any] = {}  # (otherwise) objects not downloaded: from `previous` or the record
+    versions: dict[str, str] = {}  # the settled version of each object reused or downloaded
+    if baseline is not None and server_time is not None and distinct:
+        same_ids = previous is not None and baseline is previous._stream_state and previous.ids == ids
+        candidates = None if same_ids else set(baseline.ids).intersection(distinct)
+        changed = changed_since(transport, stream_id, baseline.checked) if same_ids or candidates else None
+        if changed is not None and same_ids and previous is not None:
+            held = previous.versions
+            base, versions = previous.objects, dict(held)
+            stale = {i for i, v in changed.items() if i in held and held[i] != v}
+            if len(held) < len(distinct):  # stand-ins and objects too recent to be settled
+                stale.update(i for i in distinct if i not in held)
+            for _id in stale:
+                versions.pop(_id, None)
+        elif changed is not None and candidates:
+            if previous is not None:
+                held = previous.versions
+                keep = candidates.intersection(held)
+                keep.difference_update([i for i, v in changed.items() if i in keep and held[i] != v])
+                if keep:
+                    shared = dict(zip(previous.ids, previous.objects, strict=False))
+                    known = {i: shared[i] for i in keep}
+                    versions = {i: held[i] for i in keep}
+                    del shared
             if cache is not None:
-                try:
-                    rows.append((_id, version, ormsgpack.packb(item)))
-                except (TypeError, ormsgpack.MsgpackEncodeError):  # e.g. an integer over 64 bits
-                    continue
-            settled.append((_id, version))
-        if rows and cache is not None:
-            cache.store(scope, rows, wait=False)  # written by the record's own thread
-        with lock:
-            recorded.extend(settled)
+                rest = candidates.difference(known) if known else candidates
+                for _id, (version, data) in cache.load_unchanged(scope, list(rest), changed).items():
+                    try:
+                        item = ormsgpack.unpackb(data)
+                    except ormsgpack.MsgpackDecodeError:
+                        continue
+                    known[_id] = item if raw else parse_object(item)
+                    versions[_id] = version
 
-    done = len(distinct) - len(to_fetch)
-    if progress is not None and done:
-        progress(done, len(distinct))
-    fetched = fetch_objects(
-        client.transport,
-        to_fetch,
-        options=options or client.transfer_options,
-        progress=None if progress is None else (lambda d, t: progress(d + done, done + t)),
-        convert=None if raw else parse_object,
-        on_fetched=record if server_time is not None else None,
-    )
-    # objects from the record or `previous` are never stand-ins (those are never recorded)
-    if raw:  # one cheap test first: a stand-in is a "String"
-        gone = {_id for _id, obj in zip(to_fetch, fetched, strict=True)
-                if type(obj) is dict and obj.get("type") == "String" and _is_denied(obj)}
+    # 3. download the others
+    if base is not None:
+        to_fetch = [i for i in distinct if i in stale] if stale else []
+        held_count = len(distinct) - len(stale)
+    elif known:
+        to_fetch = [] if len(known) == len(distinct) else [i for i in distinct if i not in known]
+        held_count = len(known)
     else:
-        gone = {_id for _id, obj in zip(to_fetch, fetched, strict=True) if isinstance(obj, DeniedObject)}
-    by_id = dict(zip(to_fetch, fetched, strict=True)) if known else None
-    if by_id is None and len(distinct) == len(ids):
+        to_fetch, held_count = distinct, 0
+    fetched, recorded = _download(client, to_fetch, raw, cache, scope, server_time, progress,
+                                  len(distinct) - len(to_fetch), len(distinct), options)
+    gone = _stand_ins(to_fetch, fetched, raw)
+
+    # 4. a deleted object lowers the count of the stream's objects: check it, and if it is off,
+    # list every object's version to find out which (and any other change) and fetch those again
+    unreadable = [i for i in baseline.unreadable if i in gone] if baseline is not None else []
+    if held_count:
+        expected = held_count + len(to_fetch) - len(gone) + len(unreadable)
+        if count_is(transport, stream_id, expected) is not True:
+            current = object_versions(transport, stream_id)
+            held_ids = set(distinct).difference(to_fetch)
+            again = [i for i in held_ids if current is None or current.get(i) != versions.get(i)]
+            logger.debug("stream %s: %d objects held are gone or changed", stream_id, len(again))
+            for _id in again:
+                known.pop(_id, None)
+                versions.pop(_id, None)
+            more, more_recorded = _download(client, again, raw, cache, scope, server_time, None, 0, 0, options)
+            to_fetch, fetched = to_fetch + again, fetched + more
+            recorded += more_recorded
+            gone |= _stand_ins(again, more, raw)
+            unreadable = [i for i in gone if current is not None and i in current]
+
+    # 5. the objects in stream order
+    if base is not None:
+        objects = list(base)
+        if to_fetch:
+            replaced = dict(zip(to_fetch, fetched, strict=True))
+            for position, _id in enumerate(ids):
+                if _id in replaced:
+                    objects[position] = replaced[_id]
+    elif known:
+        by_id = dict(zip(to_fetch, fetched, strict=True))
+        by_id.update(known)
+        objects = list(map(by_id.__getitem__, ids))
+    elif len(distinct) == len(ids) and to_fetch is distinct:
         objects = fetched
     else:
-        if by_id is None:
-            by_id = dict(zip(distinct, fetched, strict=True))
-        else:
-            by_id.update(known)
-        del fetched
-        objects = [by_id[_id] for _id in ids]
+        by_id = dict(zip(to_fetch, fetched, strict=True))
+        objects = list(map(by_id.__getitem__, ids))
+    del fetched
     missing = [i for i, _id in enumerate(ids) if _id in gone] if gone else []
     versions.update(recorded)
+    state: StreamState | None = None
+    if server_time is not None:
+        stream_version = resource.get("updatedAt")
+        state = StreamState(stream_version if settled(stream_version, server_time) else "",
+                            resource, ids, server_time, unreadable)
+        if cache is not None:
+            try:
+                cache.store_stream(scope, stream_id, state.updated_at, state.pack())
+            except (TypeError, ormsgpack.MsgpackEncodeError):
+                pass
     if cache is not None and gone:
         cache.forget(scope, gone)
     if missing:
@@ -680,102 +713,75 @@ def _receive(
     return result
 
 
-#: Server times are compared as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` strings (how v1 servers write them).
-_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-
-
-def _known_stream(
+def _download(
     client: SpeckleApiClient,
-    path: str,
+    ids: list[str],
+    raw: bool,
     cache: ReceivedObjectCache | None,
     scope: str,
-    previous: ReceiveResult | None,
-) -> tuple[str, dict[str, Any], list[str]] | None:
-    """``(updatedAt, fields, object ids)`` of the stream as ``previous`` or the record knew it,
-    if the server's stream has that ``updatedAt`` still (v1 servers change it on every write);
-    asks the server for ``updatedAt`` only. None when unknown or changed."""
-    states: list[tuple[str, dict[str, Any], list[str]]] = []
-    if previous is not None and previous._stream_state is not None:
-        states.append(previous._stream_state)
-    recorded = cache.stream(scope, path.rsplit("/", 1)[1]) if cache is not None else None
-    if recorded is not None:
-        try:
-            content = ormsgpack.unpackb(recorded[1])
-            states.append((recorded[0], content["resource"], content["ids"]))
-        except (ormsgpack.MsgpackDecodeError, TypeError, KeyError):
-            pass
-    if not states:
-        return None
-    answer = client.transport.request("GET", path, params=[("fields", "updatedAt")])
-    resource = answer.get("resource") if isinstance(answer, dict) else None
-    updated_at = resource.get("updatedAt") if isinstance(resource, dict) else None
-    for state in states:
-        if type(updated_at) is str and state[0] == updated_at:
-            return (state[0], dict(state[1]), state[2])
-    return None
+    server_time: str | None,
+    progress: Progress | None,
+    done: int,
+    total: int,
+    options: TransferOptions | None,
+) -> tuple[list[Any], list[tuple[str, str]]]:
+    """Fetch objects (``getbulk``), recording the settled ones as their answers arrive.
 
-
-def _settled(version: Any, server_time: str) -> bool:
-    """True when no later write can give an object this ``updatedAt`` again.
-
-    ``updatedAt`` has millisecond resolution, so a write in the same millisecond as the one a
-    download saw would leave it unchanged. ``server_time`` is a server time taken before the
-    download: an ``updatedAt`` older than it was followed by no write in its millisecond.
+    Returns:
+        tuple -- the objects in the order of ``ids``, and ``(id, updatedAt)`` of those settled
     """
-    return type(version) is str and len(version) == 24 and version < server_time and bool(_STAMP.fullmatch(version))
+    recorded: list[tuple[str, str]] = []
+    verdicts: dict[str, bool] = {}  # objects saved together share one ``updatedAt``: test each once
+    lock = threading.Lock()
+
+    def record(items: list[Any]) -> None:
+        """Keep the settled versions of fetched objects, and record them (in the worker, while
+        other answers are on their way; a stand-in has no ``updatedAt`` and is never recorded)."""
+        if server_time is None:
+            return
+        good: list[tuple[str, str]] = []
+        rows: list[tuple[str, str, bytes]] = []
+        for item in items:
+            if type(item) is not dict:
+                continue
+            _id, version = item.get("_id"), item.get("updatedAt")
+            if type(_id) is not str or type(version) is not str:
+                continue
+            ok = verdicts.get(version)
+            if ok is None:
+                ok = verdicts[version] = settled(version, server_time)
+            if not ok:
+                continue
+            if cache is not None:
+                try:
+                    rows.append((_id, version, ormsgpack.packb(item)))
+                except (TypeError, ormsgpack.MsgpackEncodeError):  # e.g. an integer over 64 bits
+                    continue
+            good.append((_id, version))
+        if rows and cache is not None:
+            cache.store(scope, rows, wait=False)  # written by the record's own thread
+        with lock:
+            recorded.extend(good)
+
+    if progress is not None and done:
+        progress(done, total)
+    fetched = fetch_objects(
+        client.transport,
+        ids,
+        options=options or client.transfer_options,
+        progress=None if progress is None else (lambda d, t: progress(d + done, done + t)),
+        convert=None if raw else parse_object,
+        on_fetched=record if server_time is not None else None,
+    ) if ids else []
+    return fetched, recorded
 
 
-def _object_versions(
-    client: SpeckleApiClient, stream_id: str, *, date_only: bool = False
-) -> tuple[dict[str, Any] | None, str | None]:
-    """``({object id: updatedAt}, server time)`` of a stream's objects, in one request.
-
-    ``GET /streams/<id>/objects?fields=updatedAt`` lists each object of the stream that exists
-    with its ``updatedAt`` (deleted objects are absent). The server time is the answer's
-    ``Date`` header (whole seconds, so never later than the server's clock when it answered).
-    Any failure gives ``(None, None)``: the caller then downloads everything.
-    """
-    transport = client.transport
-    url = transport.url_for(f"/streams/{stream_id}" if date_only else f"/streams/{stream_id}/objects")
-    params = {"fields": "updatedAt"}
-    try:
-        response = transport.session.get(url, params=params, timeout=transport.timeout)
-    except requests.RequestException as exc:
-        logger.debug("could not list the versions of the objects of stream %s: %s", stream_id, exc)
-        return None, None
-    server_time = _date_header(response.headers.get("Date"))
-    if date_only:
-        return None, server_time if response.ok else None
-    try:
-        answer = orjson.loads(response.content) if response.ok else None
-    except orjson.JSONDecodeError:
-        answer = None
-    resources = answer.get("resources") if isinstance(answer, dict) and answer.get("success") is not False else None
-    if not isinstance(resources, list):
-        logger.debug("could not list the versions of the objects of stream %s: HTTP %s", stream_id,
-                     response.status_code)
-        return None, None
-    try:  # (values are only compared with recorded strings: anything else never matches)
-        versions: dict[str, Any] = {item["_id"]: item.get("updatedAt") for item in resources}
-    except (TypeError, KeyError, AttributeError):
-        versions = {}
-        for item in resources:
-            if type(item) is dict and type(item.get("_id")) is str:
-                versions[item["_id"]] = item.get("updatedAt")
-    return versions, server_time
-
-
-def _date_header(value: str | None) -> str | None:
-    """An HTTP ``Date`` header as ``YYYY-MM-DDTHH:MM:SS.000Z``, or None."""
-    if not value:
-        return None
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        return None
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+def _stand_ins(ids: list[str], fetched: list[Any], raw: bool) -> set[str]:
+    """The ids whose object came back as the server's stand-in (deleted or unreadable)."""
+    if raw:  # one cheap test first: a stand-in is a "String"
+        return {_id for _id, obj in zip(ids, fetched, strict=True)
+                if type(obj) is dict and obj.get("type") == "String" and _is_denied(obj)}
+    return {_id for _id, obj in zip(ids, fetched, strict=True) if isinstance(obj, DeniedObject)}
 
 
 def _is_denied(obj: Any) -> bool:

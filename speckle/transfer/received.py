@@ -22,8 +22,9 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from speckle.config import config_dir
 from speckle.errors import SpeckleInputError
@@ -47,7 +48,7 @@ STREAMS_KEPT = 1000
 #: Rows the background writer puts in one transaction (at most, when that many are waiting).
 _WRITE_ROWS = 20_000
 #: The layout of the file; files of another layout are emptied (it is only a cache).
-_VERSION = 3
+_VERSION = 4
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scopes (
     id INTEGER PRIMARY KEY,
@@ -79,6 +80,9 @@ CREATE TABLE IF NOT EXISTS totals (
 INSERT OR IGNORE INTO totals (id, entries, bytes) VALUES (1, 0, 0);
 CREATE TRIGGER IF NOT EXISTS received_added AFTER INSERT ON received BEGIN
     UPDATE totals SET entries = entries + 1, bytes = bytes + NEW.size WHERE id = 1;
+END;
+CREATE TRIGGER IF NOT EXISTS received_resized AFTER UPDATE OF size ON received BEGIN
+    UPDATE totals SET bytes = bytes - OLD.size + NEW.size WHERE id = 1;
 END;
 CREATE TRIGGER IF NOT EXISTS received_removed AFTER DELETE ON received BEGIN
     UPDATE totals SET entries = entries - 1, bytes = bytes - OLD.size WHERE id = 1;
@@ -205,8 +209,45 @@ class ReceivedObjectCache(ScopedRecord):
                     logger.debug("could not mark received objects as used: %s", exc)
         return out
 
+    def load_unchanged(self, scope: str, object_ids: Sequence[str],
+                       changed: Mapping[str, Any]) -> dict[str, tuple[str, bytes]]:
+        """The objects held, except those whose version differs from the one in ``changed``.
+
+        Hits are marked as used, as by :meth:`load`.
+
+        Arguments:
+            scope {str} -- the server and user (:meth:`scope`)
+            object_ids {list} -- object ids
+            changed {dict} -- ``{object id: updatedAt}`` of objects changed on the server since
+                they were last checked: a held object is given only at that version
+
+        Returns:
+            dict -- ``{object id: (updatedAt, content)}``
+        """
+        out: dict[str, tuple[str, bytes]] = {}
+        stale: list[tuple[int, int, str]] = []
+        now = int(time.time())
+        with self._lock:
+            scope_id = self._scope_id(scope)
+            sql = "SELECT object_id, updated_at, used, data FROM received WHERE scope = ? AND object_id IN ({marks})"
+            for object_id, updated_at, used, data in self._in_chunks(sql, scope_id, list(object_ids)):
+                if changed.get(object_id, updated_at) == updated_at:
+                    out[object_id] = (updated_at, data)
+                    if used < now - _TOUCH_AFTER:
+                        stale.append((now, scope_id, object_id))
+            if stale:
+                try:
+                    self._db.executemany("UPDATE received SET used = ? WHERE scope = ? AND object_id = ?", stale)
+                except sqlite3.OperationalError as exc:  # busy: the order of eviction is only a hint
+                    logger.debug("could not mark received objects as used: %s", exc)
+        return out
+
     def store(self, scope: str, entries: Iterable[tuple[str, str, bytes]], *, wait: bool = True) -> int:
         """Record objects (replacing older versions), then trim the record to its bounds.
+
+        A version older than the one held (``updatedAt`` compared as text) is ignored: a
+        download that reaches the record late, from another process, never undoes a newer one
+        that was already checked against the server.
 
         Arguments:
             scope {str} -- the server and user (:meth:`scope`)
@@ -242,9 +283,11 @@ class ReceivedObjectCache(ScopedRecord):
         with self._write_lock:
             self._wdb.execute("BEGIN IMMEDIATE")
             try:
-                self._wdb.executemany(
-                    "INSERT OR REPLACE INTO received (scope, object_id, updated_at, size, used, data) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                self._wdb.executemany(  # never an older version over a newer one (see store())
+                    "INSERT INTO received (scope, object_id, updated_at, size, used, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, object_id) DO UPDATE SET "
+                    "updated_at = excluded.updated_at, size = excluded.size, used = excluded.used, "
+                    "data = excluded.data WHERE excluded.updated_at >= received.updated_at",
                     rows,
                 )
                 self._trim()

@@ -279,3 +279,44 @@ def test_delete_stream_with_children(http: Http) -> None:
     assert body["deletedStreams"] == [child, sid]
     assert http("GET", f"/streams/{child}").status_code == 404
     assert http("GET", f"/streams/{grandchild}").status_code == 200
+
+
+def test_stream_objects_changed_since_and_counts(http: Http, monkeypatch) -> None:
+    """``?fields=updatedAt&updatedAt>=<date>`` and ``?fields=_id&offset=&limit=`` (how clients
+    check what changed and whether objects were deleted) are answered from indexes: each
+    answer equals the one the general query path gives, duplicates and order included."""
+    import time
+
+    from speckle.devserver.services import streams
+
+    user = http.register()
+    ids = save(http, user, [{"type": "Point", "n": n, "value": [n, 0, 0]} for n in range(8)])
+    order = [ids[3], ids[0], ids[3], *ids[1:3], *ids[4:], ids[0]]
+    sid = http.stream(user, objects=[{"type": "Placeholder", "_id": i} for i in order])["streamId"]
+    time.sleep(0.01)
+    edited = http.ok("PUT", f"/objects/{ids[5]}", user, json={"name": "later"})
+    assert edited["success"]
+    later = http.ok("GET", f"/objects/{ids[5]}", user)["resource"]["updatedAt"]
+    http.ok("DELETE", f"/objects/{ids[6]}", user)
+    queries = [
+        f"fields=updatedAt&updatedAt%3E={later}",
+        "fields=updatedAt&updatedAt%3E=1970-01-01T00:00:00.000Z",
+        "fields=updatedAt&updatedAt%3E=2999-01-01T00:00:00.000Z",
+        f"fields=updatedAt&updatedAt>{later}",
+        f"fields=_id&updatedAt%3C={later}",
+        f"fields=_id&updatedAt%3E={later}&updatedAt%3C=2999-01-01",
+        "fields=_id&updatedAt%3E=1970-01-01T00:00:00.000Z&limit=2&offset=6",
+        "fields=_id&updatedAt%3E=1970-01-01T00:00:00.000Z&limit=2&offset=7",
+        "fields=_id&limit=2&offset=1",
+        "fields=updatedAt&limit=3",
+        "fields=_id&offset=5",
+        "fields=updatedAt",
+    ]
+    fast = [http.ok("GET", f"/streams/{sid}/objects?{q}", user)["resources"] for q in queries]
+    monkeypatch.setattr(streams, "_versions_only", lambda query: False)
+    general = [http.ok("GET", f"/streams/{sid}/objects?{q}", user)["resources"] for q in queries]
+    assert fast == general
+    assert [o["_id"] for o in fast[0]] == [ids[5]]
+    assert [o["_id"] for o in fast[1]] == [i for i in order if i != ids[6]]  # stream order, duplicates
+    assert fast[2] == [] and [o["_id"] for o in fast[3]] == []
+    assert len({o["_id"] for o in fast[6]}) == 1 and fast[7] == []  # 7 objects left of 8

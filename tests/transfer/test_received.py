@@ -111,7 +111,7 @@ def test_objects_written_just_before_a_download_are_checked_again(speckle_server
 
 
 def test_settled_versions() -> None:
-    from speckle.transfer.api import _settled
+    from speckle.transfer.freshness import settled as _settled
 
     now = "2026-12-03T12:17:03.000Z"
     assert _settled("2026-12-03T12:17:02.999Z", now)
@@ -199,3 +199,91 @@ def test_the_stream_itself_is_read_again_only_when_written(speckle_server: Any, 
                                                                      for i in ids[:10]]})
     renamed = client.receive(stream_id, raw=True)
     assert renamed.stream.name == "renamed" and renamed.ids == ids[:10] and renamed.fetched == []
+
+
+def _requests_of(client: SpeckleApiClient) -> list[str]:
+    """The paths and queries of the requests ``client`` sends from now on."""
+    from urllib.parse import unquote, urlsplit
+
+    seen: list[str] = []
+
+    def hook(response: Any, *args: Any, **kwargs: Any) -> None:
+        parts = urlsplit(response.request.url)
+        seen.append(response.request.method + " " + parts.path.removeprefix("/api/v1")
+                    + ("?" + unquote(parts.query) if parts.query else ""))
+
+    client.session.hooks["response"].append(hook)
+    return seen
+
+
+def test_checks_are_a_few_small_requests_however_large_the_stream(speckle_server: Any,
+                                                                   make_client: MakeClient) -> None:
+    """A v1 server builds the full listing of a stream's objects in quadratic time: receiving
+    again asks for what changed since the last check, and for a count, never for the listing."""
+    client = make_client(speckle_server)
+    stream_id, ids = sent_stream(client, 120)
+    seen = _requests_of(client)
+    client.receive(stream_id, raw=True)
+    assert not [r for r in seen if "/objects?" in r]  # a first receive checks nothing
+    seen.clear()
+    again = client.receive(stream_id, raw=True)
+    assert again.fetched == [] and again.reused == 120
+    assert seen[0] == f"GET /streams/{stream_id}?fields=updatedAt"
+    assert seen[1].startswith(f"GET /streams/{stream_id}/objects?fields=updatedAt&updatedAt>=20")
+    assert seen[2] == (f"GET /streams/{stream_id}/objects?fields=_id&updatedAt>=1970-01-01T00:00:00.000Z"
+                       "&limit=2&offset=119")
+    assert len(seen) == 3
+    seen.clear()
+    client.transport.request("DELETE", f"/objects/{ids[5]}")
+    seen.clear()
+    gone = client.receive(stream_id, raw=True)  # the count is off: then, and only then, the listing
+    assert gone.missing == [5] and gone.fetched == [ids[5]]
+    assert f"GET /streams/{stream_id}/objects?fields=updatedAt" in seen
+
+
+def test_previous_with_the_same_ids_is_reused_in_place(speckle_server: Any, make_client: MakeClient) -> None:
+    client = make_client(speckle_server, received_cache=False)
+    stream_id, ids = sent_stream(client, 40)
+    first = client.receive(stream_id, raw=True)
+    same = client.receive(stream_id, raw=True, previous=first)
+    assert same.fetched == [] and all(a is b for a, b in zip(same.objects, first.objects, strict=True))
+    assert same.objects is not first.objects and same.versions == first.versions
+    client.transport.request("PUT", f"/objects/{ids[3]}", json_body={"name": "moved"})
+    client.transport.request("DELETE", f"/objects/{ids[4]}")
+    settle()
+    after = client.receive(stream_id, raw=True, previous=same)
+    assert sorted(after.fetched) == sorted([ids[3], ids[4]]) and after.missing == [4]
+    assert after.objects[3]["name"] == "moved" and after.objects[3] is not same.objects[3]
+    assert after.objects[0] is first.objects[0] and same.objects[3].get("name") is None
+    assert ids[3] in after.versions and ids[4] not in after.versions
+
+
+def test_a_late_older_version_never_replaces_a_newer_one(tmp_path: Path) -> None:
+    """Another process may write what it downloaded after a newer version was recorded."""
+    cache = ReceivedObjectCache(tmp_path / "r.sqlite3")
+    scope = ReceivedObjectCache.scope("http://x", "u")
+    cache.store(scope, [("a" * 24, "2026-12-03T10:00:02.000Z", b"new")])
+    cache.store(scope, [("a" * 24, "2026-12-03T10:00:01.000Z", b"old")])
+    assert cache.load_unchanged(scope, ["a" * 24], {}) == {"a" * 24: ("2026-12-03T10:00:02.000Z", b"new")}
+    cache.store(scope, [("a" * 24, "2026-12-03T10:00:03.000Z", b"newer!")])
+    assert cache.load_unchanged(scope, ["a" * 24], {"a" * 24: "2026-12-03T10:00:04.000Z"}) == {}
+    assert cache.size == len(b"newer!")  # the totals follow the replaced content
+
+
+def test_received_objects_are_not_walked_by_young_collections(speckle_server: Any, make_client: MakeClient) -> None:
+    """The collector is paused while objects are built; afterwards they are moved to the oldest
+    generation at once, so the next young collections do not walk the whole model again."""
+    import gc
+
+    client = make_client(speckle_server, received_cache=False)
+    stream_id, _ = sent_stream(client, 30)
+    result = client.receive(stream_id, raw=True)
+    young = {id(o) for o in gc.get_objects(generation=0)} | {id(o) for o in gc.get_objects(generation=1)}
+    assert gc.isenabled() and not any(id(o) in young for o in result.objects)
+    gc.freeze()  # objects the application froze stay frozen, and none is added
+    try:
+        frozen = gc.get_freeze_count()
+        client.receive(stream_id, raw=True)
+        assert 0 < gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()

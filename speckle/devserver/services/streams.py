@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import copy
+import datetime
+import operator
+import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from .. import ids, models, schema
@@ -326,13 +330,30 @@ def stream_objects(call: Call) -> Document:
     order = [o for o in stream.get("objects") or [] if isinstance(o, str)]
     query = _query_after_check(call, models.SCHEMAS["objects"])
     if _versions_only(query):  # e.g. ?fields=updatedAt: answered from an index, without the documents
-        found = call.store.object_versions(order)
-        if not query.criteria and not query.sort and not query.offset and not query.limit:
-            if "updatedAt" in query.projection:  # type: ignore[operator]
-                docs = [{"_id": _id, "updatedAt": found[_id]} for _id in order if _id in found]
+        bounds = _date_bounds(query) if not query.sort else None
+        if bounds is not None:  # no criteria, or ?updatedAt>=<date> (compared as text), then paging
+            lower = max((text for compare, text in bounds if compare in (operator.ge, operator.gt)), default=None)
+            paging = bool(bounds or query.offset or query.limit)
+            # every object at or after the bound (e.g. ?updatedAt>=1970-...): nothing to test one by one
+            everything = (bool(bounds) and all(compare is operator.ge for compare, _ in bounds)
+                          and call.store.all_since(order, lower or ""))
+            wanted = "updatedAt" in query.projection  # type: ignore[operator]
+            found = {} if paging and everything and not wanted else call.store.object_versions(order, since=lower)
+            keep: Any = found
+            if paging:
+                present = call.store.present_objects((stream["streamId"], stream.get("updatedAt"), len(order)), order)
+                if bounds and not everything:
+                    present = [_id for _id in present if _id in found
+                               and _within_bounds(found[_id], bounds, query, _id)]
+                present = present[query.offset:]
+                keep = set(present[:query.limit] if query.limit else present)
+            if wanted:
+                docs = [{"_id": _id, "updatedAt": found[_id]} if found[_id] is not None else {"_id": _id}
+                        for _id in order if _id in keep]
             else:
-                docs = [{"_id": _id} for _id in order if _id in found]
+                docs = [{"_id": _id} for _id in order if _id in keep]
             return RawJson('{"success":true,"resources":' + dumps(docs) + ',"message":' + dumps(_LIST_MESSAGE) + "}")
+        found = call.store.object_versions(order)
         present = set(order)
         docs = query.apply([{"_id": _id, "updatedAt": updated} if updated is not None else {"_id": _id}
                             for _id, updated in sorted(found.items()) if _id in present], hydrate="objects")
@@ -345,6 +366,34 @@ def stream_objects(call: Call) -> Document:
 _LIST_MESSAGE = "Object list returned. If querying, duplication of objects in list will not be respected."
 #: Object fields the store keeps outside the documents, enough for some queries.
 _VERSION_FIELDS = frozenset(("_id", "updatedAt"))
+
+
+#: How v1 servers write dates (``Date.toISOString``): such strings sort as the dates they name.
+_ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+_TEXT_OPS = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
+
+
+def _date_bounds(query: Any) -> list[tuple[Callable[[str, str], bool], str]] | None:
+    """``[(comparison, ISO text)]`` when every criterion compares ``updatedAt`` with a date of
+    whole milliseconds (then stored ISO strings are compared as text); None otherwise."""
+    bounds = []
+    for criterion in query.criteria:
+        condition = criterion.get("updatedAt") if set(criterion) == {"updatedAt"} else None
+        if not isinstance(condition, dict) or not condition:
+            return None
+        for op, value in condition.items():
+            if (op not in _TEXT_OPS or not isinstance(value, datetime.datetime) or value.tzinfo is None
+                    or value.microsecond % 1000 or not 1000 <= value.year <= 9999):
+                return None
+            text = value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+            bounds.append((_TEXT_OPS[op], text))
+    return bounds
+
+
+def _within_bounds(stored: Any, bounds: list[tuple[Callable[[str, str], bool], str]], query: Any, _id: str) -> bool:
+    if type(stored) is str and _ISO_MS.fullmatch(stored):
+        return all(compare(stored, text) for compare, text in bounds)
+    return query.match({"_id": _id, "updatedAt": stored} if stored is not None else {"_id": _id})
 
 
 def _versions_only(query: Any) -> bool:
