@@ -601,9 +601,11 @@ def _receive(
     stale: set[str] = set()  # (with `base`) ids not reused: changed since, or never settled
     known: dict[str, Any] = {}  # (otherwise) objects not downloaded: from `previous` or the record
     versions: dict[str, str] = {}  # the settled version of each object reused or downloaded
-    if baseline is not None and server_time is not None and distinct:
+    runs: list[int] = []  # the record's runs holding objects of the stream
+    dropped: list[int] = []  # runs of the last state no longer needed
+    if baseline is not None and distinct:
         same_ids = previous is not None and baseline is previous._stream_state and previous.ids == ids
-        candidates = None if same_ids else set(baseline.ids).intersection(distinct)
+        candidates = None if same_ids else set(baseline.ids).intersection(distinct).difference(baseline.gone)
         changed = changed_since(transport, stream_id, baseline.checked) if same_ids or candidates else None
         if changed is not None and same_ids and previous is not None:
             held = previous.versions
@@ -623,15 +625,27 @@ def _receive(
                     known = {i: shared[i] for i in keep}
                     versions = {i: held[i] for i in keep}
                     del shared
-            if cache is not None:
-                rest = candidates.difference(known) if known else candidates
-                for _id, (version, data) in cache.load_unchanged(scope, list(rest), changed).items():
-                    try:
-                        item = ormsgpack.unpackb(data)
-                    except ormsgpack.MsgpackDecodeError:
-                        continue
-                    known[_id] = item if raw else parse_object(item)
-                    versions[_id] = version
+            if cache is not None and baseline.runs:
+                held_items, held_versions, kept, compact = _from_runs(cache, scope, baseline.runs, candidates,
+                                                                      changed)
+                if compact:  # most of the runs' entries are stale: keep the live ones in fresh runs
+                    runs = _compacted(cache, scope, held_items, held_versions)
+                else:
+                    runs = kept
+                if known:  # (objects of `previous` stay the same instances)
+                    held_items = {i: o for i, o in held_items.items() if i not in known}
+                if not raw:
+                    held_items = {i: parse_object(o) for i, o in held_items.items()}
+                if known:
+                    known.update(held_items)
+                    versions.update((i, held_versions[i]) for i in held_items)
+                else:
+                    known, versions = held_items, held_versions
+                live = set(runs)
+                dropped = [r for r in baseline.runs if r not in live]
+                del held_items, held_versions
+        if base is not None:
+            runs = list(baseline.runs)
 
     # 3. download the others
     if base is not None:
@@ -643,7 +657,7 @@ def _receive(
     else:
         to_fetch, held_count = distinct, 0
     fetched, recorded = _download(client, to_fetch, raw, cache, scope, server_time, progress,
-                                  len(distinct) - len(to_fetch), len(distinct), options)
+                                  len(distinct) - len(to_fetch), len(distinct), options, runs)
     gone = _stand_ins(to_fetch, fetched, raw)
 
     # 4. a deleted object lowers the count of the stream's objects: check it, and if it is off,
@@ -659,7 +673,7 @@ def _receive(
             for _id in again:
                 known.pop(_id, None)
                 versions.pop(_id, None)
-            more, more_recorded = _download(client, again, raw, cache, scope, server_time, None, 0, 0, options)
+            more, more_recorded = _download(client, again, raw, cache, scope, server_time, None, 0, 0, options, runs)
             to_fetch, fetched = to_fetch + again, fetched + more
             recorded += more_recorded
             gone |= _stand_ins(again, more, raw)
@@ -689,14 +703,12 @@ def _receive(
     if server_time is not None:
         stream_version = resource.get("updatedAt")
         state = StreamState(stream_version if settled(stream_version, server_time) else "",
-                            resource, ids, server_time, unreadable)
+                            resource, ids, server_time, unreadable, runs=runs, gone=sorted(gone))
         if cache is not None:
             try:
-                cache.store_stream(scope, stream_id, state.updated_at, state.pack())
+                cache.store_stream(scope, stream_id, state.updated_at, state.pack(), dropped)
             except (TypeError, ormsgpack.MsgpackEncodeError):
                 pass
-    if cache is not None and gone:
-        cache.forget(scope, gone)
     if missing:
         logger.warning("stream %s: %d objects could not be read (deleted or private)", stream_id, len(missing))
         if client.transfer_cache is not None:  # do not offer these ids to later sends
@@ -724,8 +736,10 @@ def _download(
     done: int,
     total: int,
     options: TransferOptions | None,
+    runs: list[int],
 ) -> tuple[list[Any], list[tuple[str, str]]]:
-    """Fetch objects (``getbulk``), recording the settled ones as their answers arrive.
+    """Fetch objects (``getbulk``), recording the settled ones as their answers arrive (one run
+    of the record per answer; the keys of the runs are added to ``runs``).
 
     Returns:
         tuple -- the objects in the order of ``ids``, and ``(id, updatedAt)`` of those settled
@@ -739,8 +753,9 @@ def _download(
         other answers are on their way; a stand-in has no ``updatedAt`` and is never recorded)."""
         if server_time is None:
             return
-        good: list[tuple[str, str]] = []
-        rows: list[tuple[str, str, bytes]] = []
+        good_ids: list[str] = []
+        good_versions: list[str] = []
+        good: list[Any] = []
         for item in items:
             if type(item) is not dict:
                 continue
@@ -750,18 +765,17 @@ def _download(
             ok = verdicts.get(version)
             if ok is None:
                 ok = verdicts[version] = settled(version, server_time)
-            if not ok:
-                continue
-            if cache is not None:
-                try:
-                    rows.append((_id, version, ormsgpack.packb(item)))
-                except (TypeError, ormsgpack.MsgpackEncodeError):  # e.g. an integer over 64 bits
-                    continue
-            good.append((_id, version))
-        if rows and cache is not None:
-            cache.store(scope, rows, wait=False)  # written by the record's own thread
+            if ok:
+                good_ids.append(_id)
+                good_versions.append(version)
+                good.append(item)
+        run = None
+        if cache is not None and good:
+            run = _store_run(cache, scope, good_ids, good_versions, good)
         with lock:
-            recorded.extend(good)
+            recorded.extend(zip(good_ids, good_versions, strict=True))
+            if run is not None:
+                runs.append(run)
 
     if progress is not None and done:
         progress(done, total)
@@ -774,6 +788,92 @@ def _download(
         on_fetched=record if server_time is not None else None,
     ) if ids else []
     return fetched, recorded
+
+
+def _store_run(cache: ReceivedObjectCache, scope: str, ids: list[str], versions: list[str],
+               items: list[Any]) -> int | None:
+    """Record objects as one run (written by the record's own thread); None when they cannot
+    be encoded (e.g. an integer over 64 bits: such objects are left out)."""
+    try:
+        data = ormsgpack.packb(items)
+    except (TypeError, ormsgpack.MsgpackEncodeError):
+        kept = []
+        for entry in zip(ids, versions, items, strict=True):
+            try:
+                ormsgpack.packb(entry[2])
+            except (TypeError, ormsgpack.MsgpackEncodeError):
+                continue
+            kept.append(entry)
+        if not kept:
+            return None
+        ids, versions, items = (list(column) for column in zip(*kept, strict=True))
+        data = ormsgpack.packb(items)
+    return cache.store_run(scope, ormsgpack.packb(ids), ormsgpack.packb(versions), data, len(ids), wait=False)
+
+
+#: Objects per run when the live objects of a stream's runs are written again (compaction).
+_COMPACT_RUN = 5000
+#: Stale entries (objects changed since) a stream's runs may hold beyond half its live ones.
+_COMPACT_SLACK = 1000
+
+
+def _from_runs(
+    cache: ReceivedObjectCache, scope: str, run_ids: list[int], wanted: set[str], changed: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str], list[int], bool]:
+    """The objects of ``wanted`` held in the record's runs, at their newest version, unless
+    ``changed`` names another version.
+
+    Returns:
+        tuple -- ``{id: object}``, ``{id: updatedAt}``, the runs that hold any of them, and
+        whether most entries of those runs are stale (time to write the live ones again)
+    """
+    rows = cache.load_runs(scope, run_ids)
+    items: dict[str, Any] = {}
+    versions: dict[str, str] = {}
+    origin: dict[str, int] = {}  # the run each object is taken from
+    counts: dict[int, int] = {}  # objects taken from each run
+    sizes: dict[int, int] = {}
+    for run_id in run_ids:
+        row = rows.get(run_id)
+        if row is None:
+            continue
+        try:
+            ids, stamps, content = (ormsgpack.unpackb(part) for part in row)
+        except ormsgpack.MsgpackDecodeError:
+            continue
+        if (type(ids) is not list or type(stamps) is not list or type(content) is not list
+                or not len(ids) == len(stamps) == len(content)):
+            continue
+        sizes[run_id] = len(ids)
+        counts[run_id] = 0
+        for _id, version, item in zip(ids, stamps, content, strict=True):
+            if _id not in wanted or type(version) is not str or changed.get(_id, version) != version:
+                continue
+            held = versions.get(_id)
+            if held is not None:
+                if version < held:
+                    continue
+                counts[origin[_id]] -= 1
+            items[_id] = item
+            versions[_id] = version
+            origin[_id] = run_id
+            counts[run_id] += 1
+    kept = [r for r in run_ids if counts.get(r)]
+    live = len(items)
+    stale = sum(sizes[r] for r in kept) - live
+    return items, versions, kept, stale > live // 2 + _COMPACT_SLACK
+
+
+def _compacted(cache: ReceivedObjectCache, scope: str, items: dict[str, Any], versions: dict[str, str]) -> list[int]:
+    """Write the live objects of a stream's runs again, as fresh runs; their keys."""
+    runs: list[int] = []
+    ids = list(items)
+    for start in range(0, len(ids), _COMPACT_RUN):
+        part = ids[start:start + _COMPACT_RUN]
+        run = _store_run(cache, scope, part, [versions[i] for i in part], [items[i] for i in part])
+        if run is not None:
+            runs.append(run)
+    return runs
 
 
 def _stand_ins(ids: list[str], fetched: list[Any], raw: bool) -> set[str]:

@@ -61,6 +61,9 @@ class StreamState:
             later change of an object has an ``updatedAt`` at or after it
         unreadable {list} -- ids of objects that exist but were delivered as stand-ins
             (private objects of other users)
+        runs {list} -- keys of the received-object record's runs holding objects of the stream
+        gone {list} -- ids of objects delivered as stand-ins (deleted, or unreadable): never
+            served from the record
     """
 
     updated_at: str
@@ -68,11 +71,13 @@ class StreamState:
     ids: list[str]
     checked: str
     unreadable: list[str] = field(default_factory=list)
+    runs: list[int] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
 
     def pack(self) -> bytes:
         """The state as bytes (MessagePack), without ``updated_at``."""
         return ormsgpack.packb({"resource": self.resource, "ids": self.ids, "checked": self.checked,
-                                "unreadable": self.unreadable})
+                                "unreadable": self.unreadable, "runs": self.runs, "gone": self.gone})
 
     @classmethod
     def unpack(cls, updated_at: str, data: bytes) -> StreamState | None:
@@ -80,11 +85,13 @@ class StreamState:
         try:
             content = ormsgpack.unpackb(data)
             state = cls(updated_at, content["resource"], content["ids"], content["checked"],
-                        content.get("unreadable") or [])
+                        content.get("unreadable") or [], content.get("runs") or [], content.get("gone") or [])
         except (ormsgpack.MsgpackDecodeError, TypeError, KeyError, AttributeError):
             return None
         if (not isinstance(state.resource, dict) or not isinstance(state.ids, list)
                 or not set(map(type, state.ids)) <= {str} or not isinstance(state.unreadable, list)
+                or not isinstance(state.runs, list) or not set(map(type, state.runs)) <= {int}
+                or not isinstance(state.gone, list)
                 or type(state.checked) is not str or not _STAMP.fullmatch(state.checked)):
             return None
         return state
@@ -160,8 +167,9 @@ def count_is(transport: Transport, stream_id: str, expected: int) -> bool | None
     resources = _listing(transport, stream_id, params)
     if resources is None:
         return None
-    found = {item.get("_id") for item in resources if type(item) is dict}
-    return len(found) == (1 if expected > 0 else 0)
+    if not all(type(item) is dict and type(item.get("_id")) is str for item in resources):
+        return None  # not understood: the caller falls back to the full listing
+    return len({item["_id"] for item in resources}) == (1 if expected > 0 else 0)
 
 
 def object_versions(transport: Transport, stream_id: str) -> dict[str, Any] | None:

@@ -1,16 +1,22 @@
-"""The local record of objects received from servers (object id -> version and content), in SQLite.
+"""The local record of objects received from servers, in SQLite, in runs of objects.
 
-``client.receive`` keeps here every object it downloads, with the object's ``updatedAt``: v1
-servers change ``updatedAt`` whenever an object is changed in place (``PUT /objects/<id>``,
+``client.receive`` keeps here what it downloads, with each object's ``updatedAt``: v1 servers
+change ``updatedAt`` whenever an object is changed in place (``PUT /objects/<id>``,
 ``PUT /objects/<id>/properties``), never its ``hash``. The next ``receive`` of a stream asks the
-server for the ``updatedAt`` of the stream's objects only, takes the objects whose version is
-unchanged from here, and downloads the others (see :doc:`/performance`).
+server what changed since its last check (see :mod:`speckle.transfer.freshness`), takes the
+other objects from here, and downloads only the new, changed or gone ones (see
+:doc:`/performance`).
+
+Objects are kept in *runs*: one row per ``getbulk`` answer (a few hundred objects), holding their
+ids, their versions and their content as three MessagePack arrays (JSON's data model, binary
+floats: several times faster to read back than JSON). A stream's recorded state names the runs
+that hold its objects, so receiving it again reads a few hundred rows and decodes each run in
+one call, however many objects it holds; a run whose objects were all changed since is dropped.
 
 The record is a SQLite file in :func:`speckle.config.config_dir` (``received-objects.sqlite3``)
 in WAL mode, shared by every client and process of the user, and bounded: past ``max_bytes`` of
-content (or ``max_entries`` objects) the least recently used objects are forgotten. Content is
-stored as MessagePack (JSON's data model, binary floats: several times faster to read back than
-JSON). Entries are scoped by server URL *and* user id, as the record of sent objects.
+content (or ``max_entries`` objects) the least recently used runs are forgotten. Entries are
+scoped by server URL *and* user id, as the record of sent objects.
 """
 
 from __future__ import annotations
@@ -18,13 +24,13 @@ from __future__ import annotations
 import atexit
 import logging
 import queue
+import secrets
 import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 from speckle.config import config_dir
 from speckle.errors import SpeckleInputError
@@ -35,7 +41,7 @@ __all__ = ["ReceivedObjectCache", "RECEIVED_FILE_NAME", "DEFAULT_RECEIVED_BYTES"
 logger = logging.getLogger("speckle.transfer")
 
 RECEIVED_FILE_NAME = "received-objects.sqlite3"
-#: Bytes of content kept by default (MessagePack; about 0.8 times the objects' JSON).
+#: Bytes of content kept by default (MessagePack; about 0.6 times the objects' JSON).
 DEFAULT_RECEIVED_BYTES = 2 * 1024**3
 #: Objects kept by default.
 DEFAULT_RECEIVED_ENTRIES = 2_000_000
@@ -45,25 +51,27 @@ _TOUCH_AFTER = 24 * 3600
 _TRIM_TO = 0.9
 #: Streams whose last received state is kept (the least recently used go first).
 STREAMS_KEPT = 1000
-#: Rows the background writer puts in one transaction (at most, when that many are waiting).
-_WRITE_ROWS = 20_000
+#: Objects the background writer puts in one transaction (at most, when that many are waiting).
+_WRITE_ENTRIES = 20_000
 #: The layout of the file; files of another layout are emptied (it is only a cache).
-_VERSION = 4
+_VERSION = 5
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scopes (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE
 );
-CREATE TABLE IF NOT EXISTS received (
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
     scope INTEGER NOT NULL,
-    object_id TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
+    entries INTEGER NOT NULL,
     size INTEGER NOT NULL,
-    used INTEGER NOT NULL,
-    data BLOB NOT NULL,
-    PRIMARY KEY (scope, object_id)
+    used INTEGER NOT NULL, -- nanoseconds since the epoch: when written, or last read (at most daily)
+    ids BLOB NOT NULL,
+    versions BLOB NOT NULL,
+    data BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS received_used ON received (used);
+CREATE INDEX IF NOT EXISTS runs_used ON runs (used);
+CREATE INDEX IF NOT EXISTS runs_scope ON runs (scope);
 CREATE TABLE IF NOT EXISTS streams (
     scope INTEGER NOT NULL,
     stream_id TEXT NOT NULL,
@@ -78,28 +86,30 @@ CREATE TABLE IF NOT EXISTS totals (
     bytes INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO totals (id, entries, bytes) VALUES (1, 0, 0);
-CREATE TRIGGER IF NOT EXISTS received_added AFTER INSERT ON received BEGIN
-    UPDATE totals SET entries = entries + 1, bytes = bytes + NEW.size WHERE id = 1;
+CREATE TRIGGER IF NOT EXISTS runs_added AFTER INSERT ON runs BEGIN
+    UPDATE totals SET entries = entries + NEW.entries, bytes = bytes + NEW.size WHERE id = 1;
 END;
-CREATE TRIGGER IF NOT EXISTS received_resized AFTER UPDATE OF size ON received BEGIN
-    UPDATE totals SET bytes = bytes - OLD.size + NEW.size WHERE id = 1;
-END;
-CREATE TRIGGER IF NOT EXISTS received_removed AFTER DELETE ON received BEGIN
-    UPDATE totals SET entries = entries - 1, bytes = bytes - OLD.size WHERE id = 1;
+CREATE TRIGGER IF NOT EXISTS runs_removed AFTER DELETE ON runs BEGIN
+    UPDATE totals SET entries = entries - OLD.entries, bytes = bytes - OLD.size WHERE id = 1;
 END;
 """
+#: Tables of older layouts, dropped when a file of another layout is opened.
+_OLD_TABLES = ("received", "runs", "totals", "streams")
+
+#: One row of the runs table, as written.
+Row = tuple[int, int, int, int, int, bytes, bytes, bytes]
 
 
 class ReceivedObjectCache(ScopedRecord):
-    """A bounded record of ``(scope, object id) -> (updatedAt, content)`` in a SQLite file.
+    """A bounded record of runs of received objects, and of streams' states, in a SQLite file.
 
     Many processes may use one file at once (WAL mode; a writer waits up to ``timeout``
-    seconds for another). The content is opaque bytes to this class (``client.receive``
-    stores MessagePack).
+    seconds for another). Contents are opaque bytes to this class (``client.receive`` stores
+    MessagePack arrays).
 
     Keyword Arguments:
         path {str|Path} -- the SQLite file, or ``":memory:"`` (default: {config_dir()/received-objects.sqlite3})
-        max_bytes {int} -- content bytes kept; the least recently used objects go first (default: {2 GiB})
+        max_bytes {int} -- content bytes kept; the least recently used runs go first (default: {2 GiB})
         max_entries {int} -- objects kept (default: {2,000,000})
         timeout {float} -- seconds to wait for another process holding the file (default: {30.0})
     """
@@ -126,9 +136,8 @@ class ReceivedObjectCache(ScopedRecord):
             try:
                 (version,) = self._db.execute("PRAGMA user_version").fetchone()
                 if version != _VERSION:
-                    self._db.execute("DROP TABLE IF EXISTS received")
-                    self._db.execute("DROP TABLE IF EXISTS totals")
-                    self._db.execute("DROP TABLE IF EXISTS streams")
+                    for table in _OLD_TABLES:
+                        self._db.execute(f"DROP TABLE IF EXISTS {table}")
                     self._db.execute(f"PRAGMA user_version = {_VERSION}")
                 statement = ""
                 for line in _SCHEMA.splitlines(keepends=True):  # (executescript would commit first)
@@ -144,8 +153,8 @@ class ReceivedObjectCache(ScopedRecord):
         #: writes go through their own connection (readers of a WAL file are not blocked by them)
         self._wdb = self._db if self.path == ":memory:" else self._connect(timeout)
         self._write_lock = self._lock if self.path == ":memory:" else threading.Lock()
-        #: batches recorded with ``wait=False``, written by a background thread (see :meth:`flush`)
-        self._queue: queue.Queue[list[tuple[int, str, str, int, int, bytes]]] = queue.Queue()
+        #: runs stored with ``wait=False``, written by a background thread (see :meth:`flush`)
+        self._queue: queue.Queue[list[Row]] = queue.Queue()
         self._writer: threading.Thread | None = None
         _open_caches.add(self)
 
@@ -159,137 +168,83 @@ class ReceivedObjectCache(ScopedRecord):
         db.execute("PRAGMA recursive_triggers = ON")
         return db
 
-    def versions(self, scope: str, object_ids: Sequence[str]) -> dict[str, str]:
-        """The recorded ``updatedAt`` of the objects held (without reading their content).
+    def store_run(self, scope: str, ids: bytes, versions: bytes, data: bytes, entries: int, *,
+                  wait: bool = True) -> int:
+        """Record a run of objects, then trim the record to its bounds.
 
         Arguments:
             scope {str} -- the server and user (:meth:`scope`)
-            object_ids {list} -- object ids
-
-        Returns:
-            dict -- ``{object id: updatedAt}`` for the objects held only
-        """
-        out: dict[str, str] = {}
-        wanted = list(dict.fromkeys(object_ids))
-        with self._lock:
-            scope_id = self._scope_id(scope)
-            sql = "SELECT object_id, updated_at FROM received WHERE scope = ? AND object_id IN ({marks})"
-            out.update(self._in_chunks(sql, scope_id, wanted))
-        return out
-
-    def load(self, scope: str, wanted: dict[str, str]) -> dict[str, bytes]:
-        """The content of the objects held at exactly the given versions.
-
-        Hits are marked as used (at most once a day per entry), so the least recently used
-        entries are the first forgotten.
-
-        Arguments:
-            scope {str} -- the server and user (:meth:`scope`)
-            wanted {dict} -- object ids mapped to the updatedAt the server has now
-
-        Returns:
-            dict -- ``{object id: content}`` for the objects held at that version
-        """
-        out: dict[str, bytes] = {}
-        stale: list[tuple[int, int, str]] = []
-        ids = list(wanted)
-        now = int(time.time())
-        with self._lock:
-            scope_id = self._scope_id(scope)
-            sql = "SELECT object_id, updated_at, used, data FROM received WHERE scope = ? AND object_id IN ({marks})"
-            for object_id, updated_at, used, data in self._in_chunks(sql, scope_id, ids):
-                if wanted.get(object_id) == updated_at:
-                    out[object_id] = data
-                    if used < now - _TOUCH_AFTER:
-                        stale.append((now, scope_id, object_id))
-            if stale:
-                try:
-                    self._db.executemany("UPDATE received SET used = ? WHERE scope = ? AND object_id = ?", stale)
-                except sqlite3.OperationalError as exc:  # busy: the order of eviction is only a hint
-                    logger.debug("could not mark received objects as used: %s", exc)
-        return out
-
-    def load_unchanged(self, scope: str, object_ids: Sequence[str],
-                       changed: Mapping[str, Any]) -> dict[str, tuple[str, bytes]]:
-        """The objects held, except those whose version differs from the one in ``changed``.
-
-        Hits are marked as used, as by :meth:`load`.
-
-        Arguments:
-            scope {str} -- the server and user (:meth:`scope`)
-            object_ids {list} -- object ids
-            changed {dict} -- ``{object id: updatedAt}`` of objects changed on the server since
-                they were last checked: a held object is given only at that version
-
-        Returns:
-            dict -- ``{object id: (updatedAt, content)}``
-        """
-        out: dict[str, tuple[str, bytes]] = {}
-        stale: list[tuple[int, int, str]] = []
-        now = int(time.time())
-        with self._lock:
-            scope_id = self._scope_id(scope)
-            sql = "SELECT object_id, updated_at, used, data FROM received WHERE scope = ? AND object_id IN ({marks})"
-            for object_id, updated_at, used, data in self._in_chunks(sql, scope_id, list(object_ids)):
-                if changed.get(object_id, updated_at) == updated_at:
-                    out[object_id] = (updated_at, data)
-                    if used < now - _TOUCH_AFTER:
-                        stale.append((now, scope_id, object_id))
-            if stale:
-                try:
-                    self._db.executemany("UPDATE received SET used = ? WHERE scope = ? AND object_id = ?", stale)
-                except sqlite3.OperationalError as exc:  # busy: the order of eviction is only a hint
-                    logger.debug("could not mark received objects as used: %s", exc)
-        return out
-
-    def store(self, scope: str, entries: Iterable[tuple[str, str, bytes]], *, wait: bool = True) -> int:
-        """Record objects (replacing older versions), then trim the record to its bounds.
-
-        A version older than the one held (``updatedAt`` compared as text) is ignored: a
-        download that reaches the record late, from another process, never undoes a newer one
-        that was already checked against the server.
-
-        Arguments:
-            scope {str} -- the server and user (:meth:`scope`)
-            entries {list} -- ``(object id, updatedAt, content)`` triples
+            ids {bytes} -- the objects' ids
+            versions {bytes} -- their ``updatedAt``
+            data {bytes} -- their content
+            entries {int} -- how many objects the run holds
 
         Keyword Arguments:
-            wait {bool} -- write before returning; False hands the entries to a background
-                thread (written in order, in large transactions; :meth:`flush` waits for them,
-                and so does the end of the process) (default: {True})
+            wait {bool} -- write before returning; False hands the run to a background thread
+                (written in order, in large transactions; :meth:`flush` waits for them, and so
+                does the end of the process) (default: {True})
 
         Returns:
-            int -- how many objects were handed over
+            int -- the run's key (for :meth:`load_runs`), known before it is written
         """
-        now = int(time.time())
         with self._lock:
             scope_id = self._scope_id(scope)
-        rows = [(scope_id, object_id, updated_at, len(data), now, data) for object_id, updated_at, data in entries]
-        if not rows:
-            return 0
+        run_id = secrets.randbits(62) + 1
+        row: Row = (run_id, scope_id, entries, len(data), time.time_ns(), ids, versions, data)
         if wait:
-            self._write(rows)
-            return len(rows)
+            self._write([row])
+            return run_id
         with self._lock:
             if self._writer is None:
                 self._writer = threading.Thread(target=self._write_queued, name="speckle-received-record",
                                                 daemon=True)
                 self._writer.start()
-        self._queue.put(rows)
-        return len(rows)
+        self._queue.put([row])
+        return run_id
 
-    def _write(self, rows: list[tuple[int, str, str, int, int, bytes]]) -> None:
-        rows.sort(key=lambda row: row[1])  # in key order: fewer B-tree pages touched
+    def load_runs(self, scope: str, run_ids: Sequence[int]) -> dict[int, tuple[bytes, bytes, bytes]]:
+        """The runs of a scope that are still held.
+
+        Hits are marked as used (at most once a day per run), so the least recently used runs
+        are the first forgotten.
+
+        Arguments:
+            scope {str} -- the server and user (:meth:`scope`)
+            run_ids {list} -- keys :meth:`store_run` gave
+
+        Returns:
+            dict -- ``{run key: (ids, versions, content)}``
+        """
+        self.flush()
+        out: dict[int, tuple[bytes, bytes, bytes]] = {}
+        stale: list[tuple[int, int]] = []
+        now = time.time_ns()
+        with self._lock:
+            scope_id = self._scope_id(scope)
+            wanted = list(dict.fromkeys(run_ids))
+            for start in range(0, len(wanted), 500):
+                part = wanted[start:start + 500]
+                marks = ",".join("?" * len(part))
+                for run_id, used, ids, versions, data in self._db.execute(
+                    f"SELECT id, used, ids, versions, data FROM runs WHERE scope = ? AND id IN ({marks})",
+                    (scope_id, *part),
+                ):
+                    out[run_id] = (ids, versions, data)
+                    if used < now - _TOUCH_AFTER * 1_000_000_000:
+                        stale.append((now, run_id))
+            if stale:
+                try:
+                    self._db.executemany("UPDATE runs SET used = ? WHERE id = ?", stale)
+                except sqlite3.OperationalError as exc:  # busy: the order of eviction is only a hint
+                    logger.debug("could not mark received runs as used: %s", exc)
+        return out
+
+    def _write(self, rows: list[Row]) -> None:
         with self._write_lock:
             self._wdb.execute("BEGIN IMMEDIATE")
             try:
-                self._wdb.executemany(  # never an older version over a newer one (see store())
-                    "INSERT INTO received (scope, object_id, updated_at, size, used, data) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, object_id) DO UPDATE SET "
-                    "updated_at = excluded.updated_at, size = excluded.size, used = excluded.used, "
-                    "data = excluded.data WHERE excluded.updated_at >= received.updated_at",
-                    rows,
-                )
+                self._wdb.executemany("INSERT OR REPLACE INTO runs (id, scope, entries, size, used, ids, versions, "
+                                      "data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
                 self._trim()
                 self._wdb.execute("COMMIT")
             except BaseException:
@@ -297,11 +252,11 @@ class ReceivedObjectCache(ScopedRecord):
                 raise
 
     def _write_queued(self) -> None:
-        """The background writer: drains the queue, many batches per transaction."""
+        """The background writer: drains the queue, many runs per transaction."""
         while True:
             rows = self._queue.get()
             batches = 1
-            while len(rows) < _WRITE_ROWS:
+            while sum(row[2] for row in rows) < _WRITE_ENTRIES:
                 try:
                     rows = rows + self._queue.get_nowait()
                 except queue.Empty:
@@ -310,13 +265,13 @@ class ReceivedObjectCache(ScopedRecord):
             try:
                 self._write(rows)
             except Exception as exc:  # a cache: what is not recorded is downloaded again
-                logger.warning("could not write %d objects to the received-object record: %s", len(rows), exc)
+                logger.warning("could not write %d runs to the received-object record: %s", len(rows), exc)
             finally:
                 for _ in range(batches):
                     self._queue.task_done()
 
     def flush(self) -> None:
-        """Wait until the entries stored with ``wait=False`` are written."""
+        """Wait until the runs stored with ``wait=False`` are written."""
         if self._writer is not None:
             self._queue.join()
 
@@ -334,15 +289,21 @@ class ReceivedObjectCache(ScopedRecord):
             ).fetchone()
         return (row[0], row[1]) if row else None
 
-    def store_stream(self, scope: str, stream_id: str, updated_at: str, data: bytes) -> None:
-        """Record the state of a stream (its fields and the ids of its objects, as ``content``).
+    def store_stream(self, scope: str, stream_id: str, updated_at: str, data: bytes,
+                     dropped: Iterable[int] = ()) -> None:
+        """Record the state of a stream (its fields, the ids of its objects, the runs that hold
+        them, as ``content``), and forget runs it no longer needs.
 
         Arguments:
             scope {str} -- the server and user (:meth:`scope`)
             stream_id {str} -- the stream's streamId
             updated_at {str} -- the stream's ``updatedAt``
             data {bytes} -- the content
+
+        Keyword Arguments:
+            dropped {list} -- keys of runs to forget (default: {()})
         """
+        gone = [(run_id,) for run_id in dropped]
         with self._lock:
             scope_id = self._scope_id(scope)
             self._db.execute("BEGIN IMMEDIATE")
@@ -356,59 +317,57 @@ class ReceivedObjectCache(ScopedRecord):
                     "(SELECT scope, stream_id FROM streams ORDER BY used DESC LIMIT ?)",
                     (STREAMS_KEPT,),
                 )
+                if gone:
+                    self._db.executemany("DELETE FROM runs WHERE id = ?", gone)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
 
     def _trim(self) -> None:
-        """Forget the least recently used objects past the bounds (in the caller's transaction)."""
+        """Forget the least recently used runs past the bounds (in the caller's transaction)."""
         count, total = self._wdb.execute("SELECT entries, bytes FROM totals WHERE id = 1").fetchone()
         if count <= self.max_entries and total <= self.max_bytes:
             return
         keep_count = int(self.max_entries * _TRIM_TO) if self.max_entries >= 10 else self.max_entries
         keep_bytes = self.max_bytes * _TRIM_TO
-        forgotten = 0
-        rows = self._wdb.execute("SELECT scope, object_id, size FROM received ORDER BY used, rowid").fetchall()
-        doomed: list[tuple[int, str]] = []
-        for scope_id, object_id, size in rows:
+        doomed: list[tuple[int]] = []
+        for run_id, entries, size in self._wdb.execute("SELECT id, entries, size FROM runs ORDER BY used"):
             if count <= keep_count and total <= keep_bytes:
                 break
-            doomed.append((scope_id, object_id))
-            count -= 1
+            doomed.append((run_id,))
+            count -= entries
             total -= size
-            forgotten += 1
-        self._wdb.executemany("DELETE FROM received WHERE scope = ? AND object_id = ?", doomed)
-        logger.debug("forgot %d least recently used objects of the received-object record", forgotten)
+        self._wdb.executemany("DELETE FROM runs WHERE id = ?", doomed)
+        logger.debug("forgot %d least recently used runs of the received-object record", len(doomed))
 
-    def forget(self, scope: str, object_ids: Iterable[str] | None = None) -> None:
-        """Forget some objects of a scope (e.g. deleted ones), or the whole scope.
+    def forget(self, scope: str, run_ids: Iterable[int] | None = None) -> None:
+        """Forget some runs of a scope, or the whole scope (its runs and its streams).
 
         Arguments:
             scope {str} -- the server and user (:meth:`scope`)
 
         Keyword Arguments:
-            object_ids {list} -- the objects to forget; None forgets the scope (default: {None})
+            run_ids {list} -- the runs to forget; None forgets the scope (default: {None})
         """
         self.flush()
         with self._lock:
             scope_id = self._scope_id(scope)
-            if object_ids is None:
-                self._db.execute("DELETE FROM received WHERE scope = ?", (scope_id,))
+            if run_ids is None:
+                self._db.execute("DELETE FROM runs WHERE scope = ?", (scope_id,))
                 self._db.execute("DELETE FROM streams WHERE scope = ?", (scope_id,))
                 return
-            self._db.executemany(
-                "DELETE FROM received WHERE scope = ? AND object_id = ?", [(scope_id, i) for i in object_ids]
-            )
+            self._db.executemany("DELETE FROM runs WHERE scope = ? AND id = ?", [(scope_id, i) for i in run_ids])
 
     def clear(self) -> None:
         """Forget everything."""
         self.flush()
         with self._lock:
-            self._db.execute("DELETE FROM received")
+            self._db.execute("DELETE FROM runs")
             self._db.execute("DELETE FROM streams")
 
     def __len__(self) -> int:
+        """Objects held (counted once per run that holds them)."""
         self.flush()
         with self._lock:
             (count,) = self._db.execute("SELECT entries FROM totals WHERE id = 1").fetchone()

@@ -140,8 +140,8 @@ case("receive", [("GET", f"{A}/streams/{SID}$", lambda: ok(resource=stream())),
 case("receive raw", [("GET", f"{A}/streams/{SID}$", lambda: ok(resource=stream())),
                      ("POST", f"{A}/objects/getbulk$", lambda: ok(resources=[obj(), obj("o2")]))],
      lambda c: c.receive(SID, raw=True))
-# receiving again: the versions of the stream's objects, then only what changed (the previous
-# result stands for the record of received objects)
+# receiving again: what changed since the previous result (which stands for the record of received
+# objects), the changed objects, then a count of the objects (off here: the listing is asked for)
 case("receive again", [("GET", f"{A}/streams/{SID}$", lambda: ok(resource=stream())),
                        ("GET", f"{A}/streams/{SID}/objects$",
                         lambda: ok(resources=[{"_id": OID, "updatedAt": "2020-05-20T10:00:00.000Z"},
@@ -409,9 +409,14 @@ def _previous(client: SpeckleApiClient) -> Any:
     from speckle.models.resources import Stream
     from speckle.transfer import ReceiveResult
 
+    from speckle.transfer.freshness import StreamState
+
     held = [{**obj(), "updatedAt": "2020-05-20T10:00:00.000Z"}, {**obj("o2"), "updatedAt": "2020-05-19T10:00:00.000Z"}]
-    return ReceiveResult(Stream.from_data({"streamId": SID}), held, raw=True, ids=[OID, "o2"],
-                         versions={OID: "2020-05-20T10:00:00.000Z", "o2": "2020-05-19T10:00:00.000Z"})
+    result = ReceiveResult(Stream.from_data({"streamId": SID}), held, raw=True, ids=[OID, "o2"],
+                           versions={OID: "2020-05-20T10:00:00.000Z", "o2": "2020-05-19T10:00:00.000Z"})
+    resource = {k: v for k, v in stream().items() if k != "objects"}
+    result._stream_state = StreamState(resource["updatedAt"], resource, [OID, "o2"], "2020-05-20T12:00:00.000Z")
+    return result
 
 
 class _Formatting(logging.Handler):

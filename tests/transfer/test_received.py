@@ -93,9 +93,8 @@ def test_a_deleted_object_is_reported_and_never_served_from_the_record(speckle_s
     assert result.objects[7]["type"] == "String" and "owner" not in result.objects[7]
     models = client.receive(stream_id)
     assert models.missing == [7] and isinstance(models.objects[7], DeniedObject)
-    cache = client.received_cache
-    assert cache is not None and cache.versions(ReceivedObjectCache.scope(client.server_url, client.me.id),
-                                                [ids[7]]) == {}
+    again = client.receive(stream_id, raw=True)  # known as gone: asked for again, never served
+    assert again.missing == [7] and again.fetched == [ids[7]] and again.reused == 49
 
 
 def test_objects_written_just_before_a_download_are_checked_again(speckle_server: Any,
@@ -147,20 +146,27 @@ def test_streams_listing_duplicates_and_new_objects(speckle_server: Any, make_cl
     assert result.objects[10] is result.objects[0] and len(result.objects) == 14
 
 
+def _run(cache: ReceivedObjectCache, scope: str, ids: list[str], content: bytes, **kwargs: Any) -> int:
+    import ormsgpack
+
+    return cache.store_run(scope, ormsgpack.packb(ids), ormsgpack.packb(["t1"] * len(ids)), content, len(ids),
+                           **kwargs)
+
+
 def test_record_bounds_and_scopes(tmp_path: Path) -> None:
     cache = ReceivedObjectCache(tmp_path / "r.sqlite3", max_bytes=1000, max_entries=5)
     scope = ReceivedObjectCache.scope("http://a.test/", "u1")
-    assert cache.store(scope, [(f"id{i}", "t1", b"x" * 100) for i in range(5)]) == 5
-    cache.store(scope, [("id4", "t2", b"w" * 50)])  # a new version replaces the old one
-    assert len(cache) == 5 and cache.size == 450 and cache.versions(scope, ["id4"]) == {"id4": "t2"}
-    assert cache.load(scope, {"id0": "t1", "id1": "t2"}) == {"id0": b"x" * 100}  # other version: not held
-    assert cache.load(ReceivedObjectCache.scope("http://a.test", "u2"), {"id0": "t1"}) == {}
-    cache.store(scope, [("id9", "t1", b"y" * 100)])  # one over max_entries: least recently used go
-    assert len(cache) <= 5 and "id9" in cache.versions(scope, ["id9"])
-    cache.store(scope, [("big", "t1", b"z" * 900)])  # over max_bytes
-    assert cache.size <= 1000 and "big" in cache.versions(scope, ["big"])
-    cache.forget(scope, ["big"])
-    assert cache.versions(scope, ["big"]) == {}
+    first = _run(cache, scope, ["id0", "id1", "id2"], b"x" * 300)
+    second = _run(cache, scope, ["id3", "id4"], b"w" * 150)
+    assert len(cache) == 5 and cache.size == 450
+    assert set(cache.load_runs(scope, [first, second, 12345])) == {first, second}
+    assert cache.load_runs(ReceivedObjectCache.scope("http://a.test", "u2"), [first]) == {}  # another scope
+    third = _run(cache, scope, ["id9"], b"y" * 100)  # one over max_entries: the least recently used go
+    assert len(cache) <= 5 and set(cache.load_runs(scope, [first, second, third])) == {second, third}
+    big = _run(cache, scope, ["big"], b"z" * 900)  # over max_bytes
+    assert cache.size <= 1000 and list(cache.load_runs(scope, [big])) == [big]
+    cache.forget(scope, [big])
+    assert cache.load_runs(scope, [big]) == {}
     cache.forget(scope)
     assert len(cache) == 0
     with pytest.raises(SpeckleInputError):
@@ -171,9 +177,9 @@ def _writer(path: str, worker: int, rounds: int) -> int:
     cache = ReceivedObjectCache(path, timeout=30.0)
     scope = ReceivedObjectCache.scope("http://shared.test", "u")
     for round_ in range(rounds):
-        cache.store(scope, [(f"w{worker}-{round_}-{i}", f"v{round_}", b"d" * 2000) for i in range(50)])
-        wanted = {f"w{worker}-{round_}-{i}": f"v{round_}" for i in range(50)}
-        assert len(cache.load(scope, wanted)) == 50
+        run = _run(cache, scope, [f"w{worker}-{round_}-{i}" for i in range(50)], b"d" * 2000,
+                   wait=bool(round_ % 2))
+        assert list(cache.load_runs(scope, [run])) == [run]
     cache.close()
     return worker
 
@@ -258,16 +264,28 @@ def test_previous_with_the_same_ids_is_reused_in_place(speckle_server: Any, make
     assert ids[3] in after.versions and ids[4] not in after.versions
 
 
-def test_a_late_older_version_never_replaces_a_newer_one(tmp_path: Path) -> None:
-    """Another process may write what it downloaded after a newer version was recorded."""
+def test_the_newest_version_held_wins(tmp_path: Path) -> None:
+    """Another process may record what it downloaded after a newer version was recorded."""
+    import ormsgpack
+
+    from speckle.transfer.api import _from_runs
+
     cache = ReceivedObjectCache(tmp_path / "r.sqlite3")
     scope = ReceivedObjectCache.scope("http://x", "u")
-    cache.store(scope, [("a" * 24, "2026-12-03T10:00:02.000Z", b"new")])
-    cache.store(scope, [("a" * 24, "2026-12-03T10:00:01.000Z", b"old")])
-    assert cache.load_unchanged(scope, ["a" * 24], {}) == {"a" * 24: ("2026-12-03T10:00:02.000Z", b"new")}
-    cache.store(scope, [("a" * 24, "2026-12-03T10:00:03.000Z", b"newer!")])
-    assert cache.load_unchanged(scope, ["a" * 24], {"a" * 24: "2026-12-03T10:00:04.000Z"}) == {}
-    assert cache.size == len(b"newer!")  # the totals follow the replaced content
+    a, b = "a" * 24, "b" * 24
+
+    def run(versions: list[str], names: list[str]) -> int:
+        return cache.store_run(scope, ormsgpack.packb([a, b]), ormsgpack.packb(versions),
+                               ormsgpack.packb([{"_id": a, "n": names[0]}, {"_id": b, "n": names[1]}]), 2)
+
+    new = run(["2026-12-03T10:00:02.000Z", "2026-12-03T10:00:01.000Z"], ["new", "old"])
+    late = run(["2026-12-03T10:00:01.000Z", "2026-12-03T10:00:02.000Z"], ["old", "new"])
+    held, versions, kept, compact = _from_runs(cache, scope, [new, late, 99], {a, b}, {})
+    assert held == {a: {"_id": a, "n": "new"}, b: {"_id": b, "n": "new"}}
+    assert versions == {a: "2026-12-03T10:00:02.000Z", b: "2026-12-03T10:00:02.000Z"}
+    assert kept == [new, late] and not compact
+    held, _, kept, _ = _from_runs(cache, scope, [new, late], {a, b}, {a: "2026-12-03T10:00:09.000Z"})
+    assert list(held) == [b] and kept == [late]  # changed since: not served
 
 
 def test_received_objects_are_not_walked_by_young_collections(speckle_server: Any, make_client: MakeClient) -> None:
@@ -287,3 +305,26 @@ def test_received_objects_are_not_walked_by_young_collections(speckle_server: An
         assert 0 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
+
+
+def test_runs_of_mostly_changed_objects_are_written_again(speckle_server: Any, make_client: MakeClient,
+                                                          monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from speckle.transfer import api
+
+    monkeypatch.setattr(api, "_COMPACT_SLACK", 0)
+    path = str(tmp_path / "r.sqlite3")
+    client = make_client(speckle_server, received_cache=path)
+    stream_id, ids = sent_stream(client, 40)
+    client.receive(stream_id, raw=True)
+    cache = client.received_cache
+    assert cache is not None and len(cache) == 40
+    for _id in ids[:30]:
+        client.transport.request("PUT", f"/objects/{_id}", json_body={"name": "edited"})
+    settle()
+    edited = client.receive(stream_id, raw=True)
+    assert sorted(edited.fetched) == sorted(ids[:30])
+    assert len(cache) == 40  # the 10 live objects of the old run written again, the old run dropped
+    other = SpeckleApiClient(speckle_server.host, use_ssl=False, received_cache=path)
+    other.login_with_token(client.token)
+    again = other.receive(stream_id, raw=True)
+    assert again.fetched == [] and again.objects == edited.objects
