@@ -338,6 +338,18 @@ def _available(result: ReceiveResult) -> list[Any]:
 
 def _compare(previous: ReceiveResult, result: ReceiveResult) -> StreamChange:
     """What differs between two results of a stream, by object id."""
+    if previous.ids == result.ids and previous.missing == result.missing:  # objects changed in place only
+        fetched = set(result.fetched)
+        missing = {previous.ids[i] for i in previous.missing}
+        changed, seen = [], set()
+        if fetched:
+            for position, _id in enumerate(result.ids):
+                if _id in fetched and _id not in seen and _id not in missing:
+                    seen.add(_id)
+                    old, new = previous.objects[position], result.objects[position]
+                    if old is not new and old != new:
+                        changed.append(new)
+        return StreamChange(result.stream, result, changed=changed)
     before_missing = {previous.ids[i] for i in previous.missing}
     after_missing = {result.ids[i] for i in result.missing}
     before = {i for i in previous.ids if i not in before_missing}
