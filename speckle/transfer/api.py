@@ -656,9 +656,8 @@ def _receive(
         held_count = len(known)
     else:
         to_fetch, held_count = distinct, 0
-    fetched, recorded = _download(client, to_fetch, raw, cache, scope, server_time, progress,
-                                  len(distinct) - len(to_fetch), len(distinct), options, runs)
-    gone = _stand_ins(to_fetch, fetched, raw)
+    fetched, recorded, gone = _download(client, to_fetch, raw, cache, scope, server_time, progress,
+                                        len(distinct) - len(to_fetch), len(distinct), options, runs)
 
     # 4. a deleted object lowers the count of the stream's objects: check it, and if it is off,
     # list every object's version to find out which (and any other change) and fetch those again
@@ -673,10 +672,11 @@ def _receive(
             for _id in again:
                 known.pop(_id, None)
                 versions.pop(_id, None)
-            more, more_recorded = _download(client, again, raw, cache, scope, server_time, None, 0, 0, options, runs)
+            more, more_recorded, more_gone = _download(client, again, raw, cache, scope, server_time, None, 0, 0,
+                                                       options, runs)
             to_fetch, fetched = to_fetch + again, fetched + more
             recorded += more_recorded
-            gone |= _stand_ins(again, more, raw)
+            gone |= more_gone
             unreadable = [i for i in gone if current is not None and i in current]
 
     # 5. the objects in stream order
@@ -737,30 +737,37 @@ def _download(
     total: int,
     options: TransferOptions | None,
     runs: list[int],
-) -> tuple[list[Any], list[tuple[str, str]]]:
+) -> tuple[list[Any], list[tuple[str, str]], set[str]]:
     """Fetch objects (``getbulk``), recording the settled ones as their answers arrive (one run
     of the record per answer; the keys of the runs are added to ``runs``).
 
     Returns:
-        tuple -- the objects in the order of ``ids``, and ``(id, updatedAt)`` of those settled
+        tuple -- the objects in the order of ``ids``, ``(id, updatedAt)`` of those settled, and
+        the ids delivered as the server's stand-ins (deleted or unreadable objects)
     """
+    gone: set[str] = set()
     recorded: list[tuple[str, str]] = []
     verdicts: dict[str, bool] = {}  # objects saved together share one ``updatedAt``: test each once
     lock = threading.Lock()
 
-    def record(items: list[Any]) -> None:
-        """Keep the settled versions of fetched objects, and record them (in the worker, while
-        other answers are on their way; a stand-in has no ``updatedAt`` and is never recorded)."""
+    def record(items: list[Any], asked: Sequence[str]) -> None:
+        """Keep the settled versions of fetched objects and record them, and note the stand-ins
+        (in the worker, while other answers are on their way; a stand-in has no ``updatedAt``)."""
         if server_time is None:
             return
         good_ids: list[str] = []
         good_versions: list[str] = []
         good: list[Any] = []
-        for item in items:
+        denied: list[str] = []
+        for item, wanted in zip(items, asked, strict=True):
             if type(item) is not dict:
                 continue
             _id, version = item.get("_id"), item.get("updatedAt")
-            if type(_id) is not str or type(version) is not str:
+            if type(version) is not str:
+                if _is_denied(item):
+                    denied.append(wanted)
+                continue
+            if type(_id) is not str:
                 continue
             ok = verdicts.get(version)
             if ok is None:
@@ -774,6 +781,7 @@ def _download(
             run = _store_run(cache, scope, good_ids, good_versions, good)
         with lock:
             recorded.extend(zip(good_ids, good_versions, strict=True))
+            gone.update(denied)
             if run is not None:
                 runs.append(run)
 
@@ -787,7 +795,9 @@ def _download(
         convert=None if raw else parse_object,
         on_fetched=record if server_time is not None else None,
     ) if ids else []
-    return fetched, recorded
+    if server_time is None:  # (otherwise noted as the answers came)
+        gone.update(_stand_ins(ids, fetched, raw))
+    return fetched, recorded, gone
 
 
 def _store_run(cache: ReceivedObjectCache, scope: str, ids: list[str], versions: list[str],

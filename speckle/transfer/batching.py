@@ -395,7 +395,7 @@ def fetch_objects(
     options: TransferOptions | None = None,
     progress: Progress | None = None,
     convert: Callable[[Any], Any] | None = None,
-    on_fetched: Callable[[list[Any]], Any] | None = None,
+    on_fetched: Callable[[list[Any], Sequence[str]], Any] | None = None,
 ) -> list[Any]:
     """Fetch objects with ``POST /objects/getbulk`` in parallel chunks of ids.
 
@@ -409,7 +409,7 @@ def fetch_objects(
         progress {callable} -- called as progress(done, total) with counts of objects (default: {None})
         convert {callable} -- applied to each returned object in the worker (default: {None})
         on_fetched {callable} -- called in the worker with each answer's list of objects, as
-            decoded, before ``convert`` (default: {None})
+            decoded, before ``convert``, and the ids asked for (default: {None})
 
     Returns:
         list -- one entry per id, in the order of ``ids``
@@ -428,7 +428,7 @@ def fetch_objects(
                 f"the server answered {got} objects for {end - start} ids", method="POST", url="/objects/getbulk"
             )
         if on_fetched is not None:
-            on_fetched(resources)
+            on_fetched(resources, ids[start:end])
         if convert is None:
             share_repeated_strings(resources, pool, ids[start:end])
             results[start:end] = resources
