@@ -84,3 +84,35 @@ def test_follow_against_the_real_server(client: SpeckleApiClient, tmp_path: obje
     assert change is not None and set(change.reason.split(",")) == {"update-global", "update-children"}
     assert [o["_id"] for o in change.changed] == [ids[2]] and change.changed[0]["name"] == "live"
     assert change.result.fetched == [ids[2]]
+
+
+def test_checks_against_the_real_server(client: SpeckleApiClient, tmp_path: object,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real server answers the small checks as the client expects: what changed since a
+    time (dates compared as dates), and a count (offset/limit over distinct objects); the full
+    listing (quadratic there) is asked for only when the count is off."""
+    from .test_received import _requests_of
+
+    monkeypatch.setenv("SPECKLE_CONFIG_DIR", str(tmp_path))
+    sent = client.send(_objects(40), name="real checks")
+    stream_id, ids = str(sent.stream_id), sent.object_ids
+    client.streams.update(stream_id, {"objects": [{"type": "Placeholder", "_id": i} for i in [*ids, ids[0]]]})
+    time.sleep(1.05)
+    first = client.receive(stream_id, raw=True)
+    seen = _requests_of(client)
+    again = client.receive(stream_id, raw=True)
+    assert again.fetched == [] and again.objects == first.objects
+    assert [r.split("?")[0] for r in seen] == ["GET /streams/" + stream_id, f"GET /streams/{stream_id}/objects",
+                                                f"GET /streams/{stream_id}/objects"]
+    assert "offset=39" in seen[2]
+    client.transport.request("PUT", f"/objects/{ids[3]}", json_body={"name": "moved"})
+    time.sleep(1.05)
+    seen.clear()
+    shared = client.receive(stream_id, raw=True, previous=again)
+    assert shared.fetched == [ids[3]] and shared.objects[3]["name"] == "moved"
+    assert shared.objects[0] is again.objects[0] and len(seen) == 4  # 3 checks and one getbulk
+    client.transport.request("DELETE", f"/objects/{ids[8]}")
+    seen.clear()
+    gone = client.receive(stream_id, raw=True)
+    assert gone.missing == [8] and gone.fetched == [ids[8]]
+    assert f"GET /streams/{stream_id}/objects?fields=updatedAt" in seen  # the listing, once
