@@ -320,3 +320,36 @@ def test_stream_objects_changed_since_and_counts(http: Http, monkeypatch) -> Non
     assert [o["_id"] for o in fast[1]] == [i for i in order if i != ids[6]]  # stream order, duplicates
     assert fast[2] == [] and [o["_id"] for o in fast[3]] == []
     assert len({o["_id"] for o in fast[6]}) == 1 and fast[7] == []  # 7 objects left of 8
+
+
+def test_object_writes_and_updated_at_as_on_v1(http: Http) -> None:
+    """``updatedAt`` (what clients check to know an object changed) moves as on v1: not for a
+    ``PUT`` that changes no value, always for ``PUT .../properties`` (saved even when null)."""
+    import time
+
+    user = http.register()
+    (oid,) = save(http, user, [{"type": "Point", "n": 1, "properties": None}])
+
+    def stamp() -> str:
+        return http.ok("GET", f"/objects/{oid}", user)["resource"]["updatedAt"]
+
+    first = stamp()
+    time.sleep(0.01)
+    http.ok("PUT", f"/objects/{oid}", user, json={"n": 1})
+    assert stamp() == first  # nothing changed: nothing saved
+    http.ok("PUT", f"/objects/{oid}/properties", user, json={"a": 1})
+    second = stamp()
+    assert second > first and http.ok("GET", f"/objects/{oid}", user)["resource"]["properties"] is None
+    time.sleep(0.01)
+    http.ok("PUT", f"/objects/{oid}", user, json={"n": 2})
+    assert stamp() > second
+
+
+def test_query_cast_errors_name_the_model(http: Http) -> None:
+    user = http.register()
+    sid = http.stream(user, objects=[])["streamId"]
+    # (as the real server answers it; V8 would read "=2026-12-03", without a time, as a date)
+    answer = http("GET", f"/streams/{sid}/objects?updatedAt%3E%3D=2026-12-02T14:39:18.637Z", user)
+    assert answer.status_code == 404
+    assert answer.json()["message"] == ('Cast to date failed for value "=2026-12-02T14:39:18.637Z" at path '
+                                        '"updatedAt" for model "SpeckleObject"')

@@ -16,7 +16,9 @@ from .. import ids
 from ..auth import Tokens
 from ..config import ServerConfig
 from ..errors import Family, SpeckleError, Style, cast_error
-from ..querylang import Query, parse_query
+from ..models import SCHEMAS
+from ..querylang import CastFailure, Query, parse_query
+from ..schema import MODELS
 from ..store import Store
 
 Document = dict[str, Any]
@@ -81,8 +83,15 @@ class Call:
         return (self.user or {}).get("_id", "")
 
     def query(self, schema: dict[str, str] | None = None, ignore: tuple[str, ...] = ()) -> Query:
-        """The parsed query string."""
-        return parse_query(self.query_string, schema, ignore)
+        """The parsed query string (a value the schema cannot take is mongoose's query
+        ``CastError``, which names the model)."""
+        try:
+            return parse_query(self.query_string, schema, ignore)
+        except CastFailure as exc:
+            model = next((MODELS[name].name for name, paths in SCHEMAS.items() if paths is schema), None)
+            if model is None:
+                raise
+            raise CastFailure(f'{exc.text} for model "{model}"', exc.name) from exc
 
     def body_dict(self) -> Document:
         """The body when it is a JSON object, else ``{}``."""

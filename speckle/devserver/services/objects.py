@@ -276,16 +276,19 @@ def update_object(call: Call) -> Document:
     body = call.body_dict()
     check(call.user, "write", obj, "object", body.keys())
     models.check_version(obj, body)
+    before = copy.deepcopy(obj)
     version = models.versioned("objects", obj, body)
     models.apply("objects", obj, body)
     _minimize_undeclared(obj, body)
-    call.store.save("objects", models.touch(obj, version=version))
+    if obj != before:  # mongoose saves nothing (updatedAt unchanged) when no value changed
+        call.store.save("objects", models.touch(obj, version=version))
     return {"success": True, "message": "Object updated."}
 
 
 @route("PUT", "/objects/:objectId/properties", auth=Auth.MANDATORY)
 def update_object_properties(call: Call) -> Document:
-    """Shallow-merge the body into ``properties`` (no-op when ``properties`` is null).
+    """Shallow-merge the body into ``properties`` (nothing merged when ``properties`` is null,
+    but the object is saved all the same: its ``updatedAt`` changes).
 
     An object saved without ``properties`` (an empty one is dropped when saved) gets its
     default, ``null``, written at the end of the stored document, as v1's save does.
@@ -294,10 +297,10 @@ def update_object_properties(call: Call) -> Document:
     check(call.user, "write", obj, "object")
     if isinstance(obj.get("properties"), dict):
         obj["properties"].update(call.body_dict())
-        call.store.save("objects", models.touch(obj, version=False))
     elif "properties" not in obj:
         obj["properties"] = None
-        call.store.save("objects", models.touch(obj, version=False))
+    # ``markModified('properties')`` then ``save()``: saved, and updatedAt set, even when null
+    call.store.save("objects", models.touch(obj, version=False))
     return {"success": True, "message": "Object properties updated."}
 
 
