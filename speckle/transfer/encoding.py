@@ -294,7 +294,7 @@ def json_batches(objs: Sequence[Mapping[str, Any]], max_bytes: int, max_count: i
 def _batches(objs: Sequence[Any], max_bytes: int, max_count: int, seal: bool) -> list[tuple[int, bytes, list[int]]]:
     dumps, md5, hexlify, default = orjson.dumps, hashlib.md5, binascii.hexlify, _default
     batches: list[tuple[int, bytes, list[int]]] = []
-    parts: list[bytes] = [b"["]
+    parts: list[bytes | memoryview] = [b"["]
     bounds: list[int] = []
     first, offset, stop = 0, 1, max_count
 
@@ -318,10 +318,10 @@ def _batches(objs: Sequence[Any], max_bytes: int, max_count: int, seal: bool) ->
         if not seal:
             if text is None:
                 text = encode_object(obj)
-            pieces: tuple[bytes, ...] = (text, b",")
+            pieces: tuple[bytes | memoryview, ...] = (text, b",")
             size = len(text)
-        elif text is not None and len(text) > 2:
-            pieces = (text[:-1], b',"hash":"', hexlify(md5(text).digest()), b'"},')
+        elif text is not None and len(text) > 2:  # (a view: the text is copied once, into the body)
+            pieces = (memoryview(text)[:-1], b',"hash":"', hexlify(md5(text).digest()), b'"},')
             size = len(text) + 42
         else:
             sealed = hash_object(obj)[1]
