@@ -98,7 +98,7 @@ class Store:
         self._db = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
         #: bumped when objects may have been inserted or deleted (see :meth:`present_objects`)
         self.objects_generation = 0
-        self._present: OrderedDict[Hashable, list[str]] = OrderedDict()
+        self._present: OrderedDict[Hashable, tuple[list[str], frozenset[str], str | None]] = OrderedDict()
         if path:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -325,6 +325,12 @@ class Store:
             return found
         low, high = min(ids), max(ids)
         with self.lock:
+            if since is None and len(ids) <= CHUNK:  # a few ids: looked up one by one
+                marks = ",".join("?" * len(ids))
+                return dict(self._db.execute(
+                    f"SELECT _id, updatedAt FROM objects INDEXED BY objects_versions WHERE _id IN ({marks})",
+                    tuple(ids),
+                ))
             if since is not None:
                 return dict(self._db.execute(
                     "SELECT _id, updatedAt FROM objects INDEXED BY objects_changed "
@@ -346,24 +352,10 @@ class Store:
                 ))
         return found
 
-    def all_since(self, ids: Sequence[str], since: str) -> bool:
-        """Whether no object in the range of ``ids`` has an ``updatedAt`` before ``since``
-        (an ISO date as v1 writes them), or none at all."""
-        if not ids:
-            return True
-        low, high = min(ids), max(ids)
-        with self.lock:
-            row = self._db.execute(
-                "SELECT 1 FROM objects INDEXED BY objects_changed WHERE updatedAt < ? AND _id BETWEEN ? AND ? "
-                "LIMIT 1", (since, low, high),
-            ).fetchone() or self._db.execute(
-                "SELECT 1 FROM objects INDEXED BY objects_changed WHERE updatedAt IS NULL AND _id BETWEEN ? AND ? "
-                "LIMIT 1", (low, high),
-            ).fetchone()
-        return row is None
-
-    def present_objects(self, key: Hashable, ids: Sequence[str]) -> list[str]:
-        """The distinct ids among ``ids`` that exist, in database order (ObjectIds grow with time).
+    def present_objects(self, key: Hashable, ids: Sequence[str]) -> tuple[list[str], frozenset[str], str | None]:
+        """The distinct ids among ``ids`` that exist, in database order (ObjectIds grow with
+        time), as a set, and the oldest ``updatedAt`` among them then (a lower bound ever after:
+        writes only move ``updatedAt`` forward).
 
         Remembered under ``key`` (which must change whenever ``ids`` does, e.g. a stream's id and
         ``updatedAt``) until objects are inserted or deleted.
@@ -375,7 +367,11 @@ class Store:
                 self._present.move_to_end(entry)
                 return present
             wanted = set(ids)
-            present = sorted(_id for _id in self.object_versions(ids) if _id in wanted)
+            versions = self.object_versions(ids)
+            ordered = sorted(_id for _id in versions if _id in wanted)
+            stamps = [versions[_id] for _id in ordered]
+            oldest = min(stamps) if stamps and all(type(v) is str for v in stamps) else None
+            present = (ordered, frozenset(ordered), oldest)
             self._present[entry] = present
             while len(self._present) > _PRESENT_KEPT:
                 self._present.popitem(last=False)

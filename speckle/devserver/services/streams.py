@@ -334,19 +334,25 @@ def stream_objects(call: Call) -> Document:
         if bounds is not None:  # no criteria, or ?updatedAt>=<date> (compared as text), then paging
             lower = max((text for compare, text in bounds if compare in (operator.ge, operator.gt)), default=None)
             paging = bool(bounds or query.offset or query.limit)
-            # every object at or after the bound (e.g. ?updatedAt>=1970-...): nothing to test one by one
-            everything = (bool(bounds) and all(compare is operator.ge for compare, _ in bounds)
-                          and call.store.all_since(order, lower or ""))
             wanted = "updatedAt" in query.projection  # type: ignore[operator]
-            found = {} if paging and everything and not wanted else call.store.object_versions(order, since=lower)
-            keep: Any = found
             if paging:
-                present = call.store.present_objects((stream["streamId"], stream.get("updatedAt"), len(order)), order)
+                present, existing, oldest = call.store.present_objects(
+                    (stream["streamId"], stream.get("updatedAt"), len(order)), order)
+                # every object at or after the bound (e.g. ?updatedAt>=1970-...): nothing to test one by one
+                everything = (bool(bounds) and all(compare is operator.ge for compare, _ in bounds)
+                              and oldest is not None and lower is not None and lower <= oldest)
+                found: dict[str, Any] = {}
                 if bounds and not everything:
-                    present = [_id for _id in present if _id in found
-                               and _within_bounds(found[_id], bounds, query, _id)]
+                    found = call.store.object_versions(order, since=lower)
+                    present = sorted(_id for _id, stored in found.items() if _id in existing
+                                     and _within_bounds(stored, bounds, query, _id))
                 present = present[query.offset:]
-                keep = set(present[:query.limit] if query.limit else present)
+                keep: Any = set(present[:query.limit] if query.limit else present)
+                if wanted and not found:  # the versions of what is shown only
+                    found = call.store.object_versions(list(keep))
+            else:
+                found = call.store.object_versions(order)
+                keep = found
             if wanted:
                 docs = [{"_id": _id, "updatedAt": found[_id]} if found[_id] is not None else {"_id": _id}
                         for _id in order if _id in keep]
