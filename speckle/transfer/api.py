@@ -855,6 +855,13 @@ def _from_runs(
                 or not len(ids) == len(stamps) == len(content)):
             continue
         sizes[run_id] = len(ids)
+        if (wanted.issuperset(ids) and versions.keys().isdisjoint(ids) and changed.keys().isdisjoint(ids)
+                and set(map(type, stamps)) == {str}):  # the usual run: every object taken as it is
+            items.update(zip(ids, content, strict=True))
+            versions.update(zip(ids, stamps, strict=True))
+            origin.update(dict.fromkeys(ids, run_id))
+            counts[run_id] = len(set(ids))
+            continue
         counts[run_id] = 0
         for _id, version, item in zip(ids, stamps, content, strict=True):
             if _id not in wanted or type(version) is not str or changed.get(_id, version) != version:
