@@ -38,7 +38,7 @@ from speckle.transfer.batching import (
     gc_paused,
 )
 from speckle.transfer.cache import SentObjectCache
-from speckle.transfer.encoding import as_object, encode_object, fingerprints_and_json, sealed_batches
+from speckle.transfer.encoding import as_object, encode_object, fingerprints, sealed_batches
 from speckle.transfer.freshness import StreamState, changed_since, count_is, object_versions, response_date, settled
 from speckle.transfer.received import ReceivedObjectCache
 
@@ -242,7 +242,7 @@ def send_objects(
                 if set(map(type, items)) != {dict}:  # models, mappings, id strings: made dicts first
                     indexes, items = _as_dicts(objects, indexes, placeholders)
                     passed = stop - first - len(indexes)
-                keys, texts = fingerprints_and_json(items)  # (the JSON is kept for the upload)
+                keys = fingerprints(items)
                 known_ids: list[str | None] | None = None
                 if cache is not None:
                     known_ids = cache.find_run(scope, keys)  # the same objects, in the same order, as before
@@ -275,14 +275,13 @@ def send_objects(
                     indexes = [indexes[p] for p in keep]
                     keys = [keys[p] for p in keep]
                     items = [items[p] for p in keep]
-                    texts = [texts[p] for p in keep]
                 queue.advance(passed)
                 if not items:
                     continue
-                batches = sealed_batches(items, opts.batch_bytes, opts.batch_count, texts)
+                batches = sealed_batches(items, opts.batch_bytes, opts.batch_count)
                 results: list[Any] = [None] * len(items)
                 uploaded += len(items)
-                del items, texts
+                del items
                 uploader = Uploader(client.transport, "/objects", [], results, _checker(results))
                 uploader.too_large = too_large
                 while batches:
