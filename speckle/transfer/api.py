@@ -855,12 +855,17 @@ def _from_runs(
                 or not len(ids) == len(stamps) == len(content)):
             continue
         sizes[run_id] = len(ids)
-        if (wanted.issuperset(ids) and versions.keys().isdisjoint(ids) and changed.keys().isdisjoint(ids)
-                and set(map(type, stamps)) == {str}):  # the usual run: every object taken as it is
+        if (wanted.issuperset(ids) and versions.keys().isdisjoint(ids)
+                and set(map(type, stamps)) == {str}):  # the usual run: taken whole, then the changed dropped
             items.update(zip(ids, content, strict=True))
             versions.update(zip(ids, stamps, strict=True))
             origin.update(dict.fromkeys(ids, run_id))
-            counts[run_id] = len(set(ids))
+            count = len(set(ids))
+            for _id in changed.keys() & set(ids):
+                if changed[_id] != versions[_id]:
+                    del items[_id], versions[_id], origin[_id]
+                    count -= 1
+            counts[run_id] = count
             continue
         counts[run_id] = 0
         for _id, version, item in zip(ids, stamps, content, strict=True):
