@@ -210,10 +210,10 @@ class ReceivedObjectCache(ScopedRecord):
 
         Arguments:
             scope {str} -- the server and user (:meth:`scope`)
-            run_ids {list} -- keys :meth:`store_run` gave
+            run_ids {list} -- the keys store_run gave
 
         Returns:
-            dict -- ``{run key: (ids, versions, content)}``
+            dict -- each run held, by key: ``(ids, versions, content)``
         """
         self.flush()
         out: dict[int, tuple[bytes, bytes, bytes]] = {}

@@ -408,7 +408,6 @@ def _previous(client: SpeckleApiClient) -> Any:
     """An earlier result of stream SID: both objects, the first unchanged since."""
     from speckle.models.resources import Stream
     from speckle.transfer import ReceiveResult
-
     from speckle.transfer.freshness import StreamState
 
     held = [{**obj(), "updatedAt": "2020-05-20T10:00:00.000Z"}, {**obj("o2"), "updatedAt": "2020-05-19T10:00:00.000Z"}]
