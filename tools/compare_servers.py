@@ -322,6 +322,7 @@ def scenario(run: Runner, heartbeat_timeout: float = 35.0) -> None:
     _accounts(run)
     _streams(run)
     _objects(run)
+    _freshness(run)
     _clients(run)
     _comments(run)
     _projects(run)
@@ -543,6 +544,35 @@ def _objects(run: Runner) -> None:
     run.call("DELETE", f"/objects/{ids[1]}", "owner")
     run.call("DELETE", f"/objects/{ids[1]}", "owner")
     run.call("DELETE", "/objects/not-an-id", "owner")
+
+
+def _freshness(run: Runner) -> None:
+    """What ``client.receive`` asks to know what changed: objects changed since a time, counts
+    of a stream's objects (offset/limit over distinct objects), and when ``updatedAt`` moves."""
+    answer = run.call("POST", "/objects", "owner", [
+        {"type": "Point", "value": [7, 7, 7], "n": 1}, {"type": "Line", "value": [0, 0, 0, 7, 7, 7]},
+        {"type": "Point", "value": [8, 8, 8], "properties": None}])
+    ids = [_get(answer, "resources", i, "_id", default=f"5f000000000000000000001{i}") for i in range(3)]
+    a, b, c = ids
+    answer = run.call("POST", "/streams", "owner", {"name": "fresh", "objects": [
+        {"type": "Placeholder", "_id": i} for i in (a, b, a, c)]})
+    sid = _get(answer, "resource", "streamId", default="none")
+    created = _get(run.call("GET", f"/objects/{a}", "owner"), "resource", "updatedAt", default="2020-01-01")
+    time.sleep(0.01)
+    run.call("PUT", f"/objects/{a}", "owner", {"n": 1})  # no value changes: nothing saved
+    run.call("PUT", f"/objects/{c}/properties", "owner", {"k": 1})  # properties null: saved all the same
+    run.call("PUT", f"/objects/{b}", "owner", {"name": "changed"})
+    for query in (f"fields=updatedAt&updatedAt>{created}", f"fields=updatedAt&updatedAt%3E={created}",
+                  "fields=updatedAt&updatedAt%3E=2999-01-01T00:00:00.000Z",
+                  "fields=updatedAt&updatedAt%3E=1970-01-01T00:00:00.000Z&limit=2&offset=2",
+                  "fields=updatedAt&updatedAt%3E=1970-01-01T00:00:00.000Z&limit=2&offset=3",
+                  "fields=updatedAt&updatedAt%3E%3D=2026-12-02T14:39:18.637Z"):
+        run.call("GET", f"/streams/{sid}/objects?{query}", "owner")
+    run.call("DELETE", f"/objects/{b}", "owner")
+    run.call("GET", f"/streams/{sid}/objects?fields=updatedAt&updatedAt%3E=1970-01-01T00:00:00.000Z&limit=2&offset=1",
+             "owner")
+    run.call("GET", f"/streams/{sid}/objects?fields=updatedAt&updatedAt%3E=1970-01-01T00:00:00.000Z&limit=2&offset=2",
+             "owner")
 
 
 def _clients(run: Runner) -> None:
