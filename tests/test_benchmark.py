@@ -29,6 +29,7 @@ def test_the_bulk_benchmark_runs_and_checks_what_it_receives() -> None:
     assert "0 downloaded; fresh objects read from the record" in row("unchanged, same client")
     assert "0 downloaded; record read from its file" in row("unchanged, new process")
     assert "exactly the 6 changed objects downloaded" in row("1% changed in place")
+    assert "exactly the 6 changed objects downloaded, the others shared" in row("1% changed in place, previous=")
     assert "reported in missing" in row("1 object deleted")
     assert "median of 2" in row("follow: 1% changed -> change")
     assert "receive again (share of the first receive):" in out.stdout
