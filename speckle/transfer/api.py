@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import operator
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -564,7 +565,11 @@ def _receive(
     if previous is not None and previous._stream_state is not None:
         priors.append(previous._stream_state)
     if cache is not None:
-        recorded = cache.stream(scope, stream_id)
+        try:
+            recorded = cache.stream(scope, stream_id)
+        except sqlite3.Error as exc:  # a cache: without it, everything is downloaded
+            logger.warning("the received-object record cannot be read (%s); receiving without it", exc)
+            recorded, cache = None, None
         state = StreamState.unpack(*recorded) if recorded is not None else None
         if state is not None:
             priors.append(state)
@@ -626,8 +631,12 @@ def _receive(
                     versions = {i: held[i] for i in keep}
                     del shared
             if cache is not None and baseline.runs:
-                held_items, held_versions, kept, compact = _from_runs(cache, scope, baseline.runs, candidates,
-                                                                      changed)
+                try:
+                    held_items, held_versions, kept, compact = _from_runs(cache, scope, baseline.runs, candidates,
+                                                                          changed)
+                except sqlite3.Error as exc:
+                    logger.warning("the received-object record cannot be read (%s); downloading", exc)
+                    held_items, held_versions, kept, compact = {}, {}, [], False
                 if compact:  # most of the runs' entries are stale: keep the live ones in fresh runs
                     runs = _compacted(cache, scope, held_items, held_versions)
                 else:
@@ -709,6 +718,8 @@ def _receive(
                 cache.store_stream(scope, stream_id, state.updated_at, state.pack(), dropped)
             except (TypeError, ormsgpack.MsgpackEncodeError):
                 pass
+            except sqlite3.Error as exc:  # (busy past its timeout, disk full...): the next receive checks more
+                logger.warning("could not record the state of stream %s: %s", stream_id, exc)
     if missing:
         logger.warning("stream %s: %d objects could not be read (deleted or private)", stream_id, len(missing))
         if client.transfer_cache is not None:  # do not offer these ids to later sends

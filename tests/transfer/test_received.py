@@ -328,3 +328,23 @@ def test_runs_of_mostly_changed_objects_are_written_again(speckle_server: Any, m
     other.login_with_token(client.token)
     again = other.receive(stream_id, raw=True)
     assert again.fetched == [] and again.objects == edited.objects
+
+
+def test_a_broken_record_is_no_error(speckle_server: Any, make_client: MakeClient, tmp_path: Path,
+                                     caplog: pytest.LogCaptureFixture) -> None:
+    """The record is a cache: when it cannot be read or written, receive downloads everything."""
+    import sqlite3
+
+    path = tmp_path / "r.sqlite3"
+    client = make_client(speckle_server, received_cache=str(path))
+    stream_id, ids = sent_stream(client, 20)
+    first = client.receive(stream_id, raw=True)
+    assert client.received_cache is not None
+    client.received_cache.flush()
+    with sqlite3.connect(path) as db:  # another program breaks the file's tables
+        db.execute("DROP TABLE streams")
+        db.execute("DROP TABLE runs")
+    with caplog.at_level("WARNING", logger="speckle.transfer"):
+        again = client.receive(stream_id, raw=True)
+    assert sorted(again.fetched) == sorted(ids) and again.objects == first.objects
+    assert "cannot be read" in caplog.text
