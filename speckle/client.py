@@ -235,8 +235,10 @@ class SpeckleApiClient(LegacyCallsMixin, ClientBase):
         """Receive a stream and all its objects, in stream order, in parallel batches
 
         Objects received before and unchanged since (see
-        :class:`speckle.transfer.ReceivedObjectCache`) are not downloaded again; changed and
-        deleted objects are always asked of the server.
+        :class:`speckle.transfer.ReceivedObjectCache`) are not downloaded again: three small
+        requests tell what changed since the last receive of the stream; changed and deleted
+        objects are always asked of the server. Pass the earlier result as ``previous`` to reuse
+        its unchanged objects without decoding them again.
 
         Arguments:
             stream_id {str} -- the stream's streamId

@@ -520,10 +520,14 @@ def receive(
     Each distinct object is fetched once (a stream listing an object twice gets the same
     instance twice). Objects held in the received-object record
     (:class:`~speckle.transfer.ReceivedObjectCache`) at the version the server has now are
-    not downloaded again: one request lists the ``updatedAt`` of the stream's objects (v1
-    servers change it whenever an object is changed in place), and only the objects that are
+    not downloaded again. Three small requests, whatever the stream's size, tell what changed
+    since the stream was last received (:mod:`speckle.transfer.freshness`): whether the stream
+    was written, which of its objects changed since (v1 servers change ``updatedAt`` whenever
+    an object is changed in place), and whether they all still exist; only the objects that are
     new, changed or gone are asked for. A deleted object is never served from the record: it
-    is reported in ``missing``, as without the record.
+    is reported in ``missing``, as without the record. With ``previous``, its unchanged objects
+    are reused as they are: the fastest way to receive a stream again (what
+    :meth:`~speckle.SpeckleApiClient.follow` does).
 
     Arguments:
         client {SpeckleApiClient} -- a client (anonymous for public streams)
