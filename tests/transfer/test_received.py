@@ -348,3 +348,24 @@ def test_a_broken_record_is_no_error(speckle_server: Any, make_client: MakeClien
         again = client.receive(stream_id, raw=True)
     assert sorted(again.fetched) == sorted(ids) and again.objects == first.objects
     assert "cannot be read" in caplog.text
+
+
+def test_private_objects_of_others_cost_the_listing_once(speckle_server: Any, make_client: MakeClient) -> None:
+    """Another user's private object in the stream exists but comes back as a stand-in: the
+    count is off once, the full listing tells it exists, and later checks count it in."""
+    make_client(speckle_server)  # (the first user of a fresh server is its admin, who reads everything)
+    client, other = make_client(speckle_server), make_client(speckle_server)
+    stream_id, ids = sent_stream(client, 10)
+    (secret,) = [p["_id"] for p in other.transport.request("POST", "/objects", json_body=[
+        {"type": "Secret", "private": True, "value": random.random()}])["resources"]]
+    client.streams.update(stream_id, {"objects": [{"type": "Placeholder", "_id": i} for i in [*ids, secret]]})
+    settle()
+    seen = _requests_of(client)
+    first = client.receive(stream_id, raw=True)
+    assert first.missing == [10]
+    for round_ in range(3):
+        seen.clear()
+        again = client.receive(stream_id, raw=True)
+        assert again.missing == [10] and again.fetched == [secret] and again.reused == 10
+        listed = f"GET /streams/{stream_id}/objects?fields=updatedAt" in seen
+        assert listed == (round_ == 0)  # the listing once, to learn that the stand-in exists

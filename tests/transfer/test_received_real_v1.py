@@ -116,3 +116,26 @@ def test_checks_against_the_real_server(client: SpeckleApiClient, tmp_path: obje
     gone = client.receive(stream_id, raw=True)
     assert gone.missing == [8] and gone.fetched == [ids[8]]
     assert f"GET /streams/{stream_id}/objects?fields=updatedAt" in seen  # the listing, once
+
+
+def test_private_objects_of_others_against_the_real_server(client: SpeckleApiClient, tmp_path: object,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from .test_received import _requests_of
+
+    monkeypatch.setenv("SPECKLE_CONFIG_DIR", str(tmp_path))
+    other = SpeckleApiClient(URL, use_ssl=URL.startswith("https"))
+    other.register(email=f"recv-{uuid.uuid4().hex[:10]}@speckle.local", password="real v1 tests", company="x")
+    sent = client.send(_objects(10), name="real private")
+    (secret,) = [p["_id"] for p in other.transport.request("POST", "/objects", json_body=[
+        {"type": "Secret", "private": True, "value": random.random()}])["resources"]]
+    stream_id = str(sent.stream_id)
+    client.streams.update(stream_id, {"objects": [{"type": "Placeholder", "_id": i}
+                                                  for i in [*sent.object_ids, secret]]})
+    time.sleep(1.05)
+    assert client.receive(stream_id, raw=True).missing == [10]
+    seen = _requests_of(client)
+    for round_ in range(2):
+        seen.clear()
+        again = client.receive(stream_id, raw=True)
+        assert again.missing == [10] and again.fetched == [secret]
+        assert (f"GET /streams/{stream_id}/objects?fields=updatedAt" in seen) == (round_ == 0)
