@@ -366,18 +366,34 @@ def share_repeated_strings(items: list[Any], pool: dict[str, str], ids: Sequence
     to the previous object's is replaced without a lookup.
     """
     intern = pool.setdefault
-    for key in _SHARED_KEYS:
-        last = None
-        for item in items:
-            if type(item) is dict:
-                value = item.get(key)
-                if value.__class__ is str:
-                    if value != last:
-                        last = intern(value, value)
-                    item[key] = last
-    if ids is not None:
-        for item, wanted in zip(items, ids, strict=False):
-            if type(item) is dict and type(wanted) is str and item.get("_id") == wanted:
+    owner = created = updated = kind = None  # the previous object's values, already shared
+    wanted_ids = ids if ids is not None else ()
+    for position, item in enumerate(items):  # one pass: each fresh object is brought into the cache once
+        if type(item) is not dict:
+            continue
+        value = item.get("owner")
+        if value.__class__ is str:
+            if value != owner:
+                owner = intern(value, value)
+            item["owner"] = owner
+        value = item.get("createdAt")
+        if value.__class__ is str:
+            if value != created:
+                created = intern(value, value)
+            item["createdAt"] = created
+        value = item.get("updatedAt")
+        if value.__class__ is str:
+            if value != updated:
+                updated = intern(value, value)
+            item["updatedAt"] = updated
+        value = item.get("type")
+        if value.__class__ is str:
+            if value != kind:
+                kind = intern(value, value)
+            item["type"] = kind
+        if position < len(wanted_ids):
+            wanted = wanted_ids[position]
+            if type(wanted) is str and item.get("_id") == wanted:
                 item["_id"] = wanted
 
 
@@ -427,10 +443,11 @@ def fetch_objects(
             raise SpeckleResponseError(
                 f"the server answered {got} objects for {end - start} ids", method="POST", url="/objects/getbulk"
             )
-        if on_fetched is not None:
-            on_fetched(resources, ids[start:end])
         if convert is None:
             share_repeated_strings(resources, pool, ids[start:end])
+        if on_fetched is not None:  # (right after: the objects are still in the CPU's cache)
+            on_fetched(resources, ids[start:end])
+        if convert is None:
             results[start:end] = resources
         else:
             results[start:end] = [convert(item) for item in resources]
