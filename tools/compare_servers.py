@@ -569,10 +569,9 @@ def _freshness(run: Runner) -> None:
                   "fields=updatedAt&updatedAt%3E%3D=2026-12-02T14:39:18.637Z"):
         run.call("GET", f"/streams/{sid}/objects?{query}", "owner")
     run.call("DELETE", f"/objects/{b}", "owner")
-    run.call("GET", f"/streams/{sid}/objects?fields=updatedAt&updatedAt%3E=1970-01-01T00:00:00.000Z&limit=2&offset=1",
-             "owner")
-    run.call("GET", f"/streams/{sid}/objects?fields=updatedAt&updatedAt%3E=1970-01-01T00:00:00.000Z&limit=2&offset=2",
-             "owner")
+    for offset in (1, 2):  # a count after the deletion
+        run.call("GET", f"/streams/{sid}/objects?fields=updatedAt&updatedAt%3E=1970-01-01T00:00:00.000Z&limit=2"
+                        f"&offset={offset}", "owner")
 
 
 def _clients(run: Runner) -> None:

@@ -325,20 +325,16 @@ class Store:
             return found
         low, high = min(ids), max(ids)
         with self.lock:
-            if since is None and len(ids) <= CHUNK:  # a few ids: looked up one by one
-                marks = ",".join("?" * len(ids))
-                return dict(self._db.execute(
-                    f"SELECT _id, updatedAt FROM objects INDEXED BY objects_versions WHERE _id IN ({marks})",
-                    tuple(ids),
-                ))
             if since is not None:
                 return dict(self._db.execute(
                     "SELECT _id, updatedAt FROM objects INDEXED BY objects_changed "
                     "WHERE updatedAt >= ? AND _id BETWEEN ? AND ?", (since, low, high),
                 ))
-            (span,) = self._db.execute(
-                "SELECT count(*) FROM objects INDEXED BY objects_versions WHERE _id BETWEEN ? AND ?", (low, high)
-            ).fetchone()
+            span = CHUNK + 1
+            if len(ids) > CHUNK:  # (a few ids are looked up one by one, below)
+                (span,) = self._db.execute(
+                    "SELECT count(*) FROM objects INDEXED BY objects_versions WHERE _id BETWEEN ? AND ?", (low, high)
+                ).fetchone()
             if span <= 2 * len(ids):  # ids saved together (ObjectIds grow with time): one scan of their range
                 return dict(self._db.execute(
                     "SELECT _id, updatedAt FROM objects INDEXED BY objects_versions WHERE _id BETWEEN ? AND ?",

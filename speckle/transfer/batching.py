@@ -366,31 +366,17 @@ def share_repeated_strings(items: list[Any], pool: dict[str, str], ids: Sequence
     to the previous object's is replaced without a lookup.
     """
     intern = pool.setdefault
-    owner = created = updated = kind = None  # the previous object's values, already shared
+    last: list[Any] = [None] * len(_SHARED_KEYS)  # the previous object's values, already shared
     wanted_ids = ids if ids is not None else ()
     for position, item in enumerate(items):  # one pass: each fresh object is brought into the cache once
         if type(item) is not dict:
             continue
-        value = item.get("owner")
-        if value.__class__ is str:
-            if value != owner:
-                owner = intern(value, value)
-            item["owner"] = owner
-        value = item.get("createdAt")
-        if value.__class__ is str:
-            if value != created:
-                created = intern(value, value)
-            item["createdAt"] = created
-        value = item.get("updatedAt")
-        if value.__class__ is str:
-            if value != updated:
-                updated = intern(value, value)
-            item["updatedAt"] = updated
-        value = item.get("type")
-        if value.__class__ is str:
-            if value != kind:
-                kind = intern(value, value)
-            item["type"] = kind
+        for k, key in enumerate(_SHARED_KEYS):
+            value = item.get(key)
+            if value.__class__ is str:
+                if value != last[k]:
+                    last[k] = intern(value, value)
+                item[key] = last[k]
         if position < len(wanted_ids):
             wanted = wanted_ids[position]
             if type(wanted) is str and item.get("_id") == wanted:

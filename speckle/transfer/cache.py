@@ -113,7 +113,7 @@ class ScopedRecord:
             self._scope_ids[scope] = key
         return int(key)
 
-    def _in_chunks(self, sql: str, scope_id: int, keys: Sequence[str]) -> Iterator[Any]:
+    def _in_chunks(self, sql: str, scope_id: int, keys: Sequence[Any]) -> Iterator[Any]:
         """Run ``sql`` (``... WHERE scope = ? AND <column> IN ({marks})``) over ``keys`` in chunks
         SQLite accepts, yielding the rows of every chunk (the caller holds the lock)."""
         for start in range(0, len(keys), _CHUNK):

@@ -221,17 +221,11 @@ class ReceivedObjectCache(ScopedRecord):
         now = time.time_ns()
         with self._lock:
             scope_id = self._scope_id(scope)
-            wanted = list(dict.fromkeys(run_ids))
-            for start in range(0, len(wanted), 500):
-                part = wanted[start:start + 500]
-                marks = ",".join("?" * len(part))
-                for run_id, used, ids, versions, data in self._db.execute(
-                    f"SELECT id, used, ids, versions, data FROM runs WHERE scope = ? AND id IN ({marks})",
-                    (scope_id, *part),
-                ):
-                    out[run_id] = (ids, versions, data)
-                    if used < now - _TOUCH_AFTER * 1_000_000_000:
-                        stale.append((now, run_id))
+            sql = "SELECT id, used, ids, versions, data FROM runs WHERE scope = ? AND id IN ({marks})"
+            for run_id, used, ids, versions, data in self._in_chunks(sql, scope_id, list(dict.fromkeys(run_ids))):
+                out[run_id] = (ids, versions, data)
+                if used < now - _TOUCH_AFTER * 1_000_000_000:
+                    stale.append((now, run_id))
             if stale:
                 try:
                     self._db.executemany("UPDATE runs SET used = ? WHERE id = ?", stale)

@@ -32,11 +32,15 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def client() -> SpeckleApiClient:
+def _registered() -> SpeckleApiClient:
     client = SpeckleApiClient(URL, use_ssl=URL.startswith("https"))
     client.register(email=f"recv-{uuid.uuid4().hex[:10]}@speckle.local", password="real v1 tests", company="x")
     return client
+
+
+@pytest.fixture
+def client() -> SpeckleApiClient:
+    return _registered()
 
 
 def _objects(count: int) -> list[dict[str, object]]:
@@ -123,8 +127,7 @@ def test_private_objects_of_others_against_the_real_server(client: SpeckleApiCli
     from .test_received import _requests_of
 
     monkeypatch.setenv("SPECKLE_CONFIG_DIR", str(tmp_path))
-    other = SpeckleApiClient(URL, use_ssl=URL.startswith("https"))
-    other.register(email=f"recv-{uuid.uuid4().hex[:10]}@speckle.local", password="real v1 tests", company="x")
+    other = _registered()
     sent = client.send(_objects(10), name="real private")
     (secret,) = [p["_id"] for p in other.transport.request("POST", "/objects", json_body=[
         {"type": "Secret", "private": True, "value": random.random()}])["resources"]]
