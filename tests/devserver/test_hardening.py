@@ -218,6 +218,33 @@ def test_store_transactions_roll_back_only_what_failed(tmp_path: Any) -> None:
     store.close()
 
 
+
+def test_store_shared_documents_follow_every_write_and_rollback() -> None:
+    """A document read for read-only handlers is decoded once, and read again after a write of
+    its table, a deletion, or a rolled back transaction."""
+    from speckle.devserver.store import Store
+
+    store = Store()
+    store.insert("streams", {"_id": "s1", "streamId": "abc", "name": "first", "objects": ["o1", "o2"]})
+    first = store.find_first_shared("streams", "streamId", "abc")
+    assert first is not None and first["name"] == "first"
+    assert store.find_first_shared("streams", "streamId", "abc") is first  # not decoded again
+    store.insert("users", {"_id": "u", "email": "x@y.z"})  # another table: still valid
+    assert store.find_first_shared("streams", "streamId", "abc") is first
+    store.save("streams", {"_id": "s1", "streamId": "abc", "name": "second", "objects": ["o2"]})
+    second = store.find_first_shared("streams", "streamId", "abc")
+    assert second is not None and second["name"] == "second" and second["objects"] == ["o2"]
+    with pytest.raises(RuntimeError), store.transaction():
+        store.save("streams", {"_id": "s1", "streamId": "abc", "name": "undone"})
+        inside = store.find_first_shared("streams", "streamId", "abc")
+        assert inside is not None and inside["name"] == "undone"  # the transaction sees its write
+        raise RuntimeError("boom")
+    after = store.find_first_shared("streams", "streamId", "abc")
+    assert after is not None and after["name"] == "second"
+    store.delete("streams", ["s1"])
+    assert store.find_first_shared("streams", "streamId", "abc") is None
+    store.close()
+
 # -- bounded work, 400 instead of 500 ----------------------------------------------------------------
 def test_email_check_is_linear_and_exact() -> None:
     for text, expected in [("a@b.c", True), ("x a@b.c y", True), ("@b.c", False), ("a@.c", False),

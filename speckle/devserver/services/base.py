@@ -142,8 +142,11 @@ def get_by_id(call: Call, collection: str, _id: str, model: str) -> Document | N
     return call.store.get(collection, _id)
 
 
-def get_stream(call: Call, stream_id: str) -> Document | None:
-    """A stream by its ``streamId``."""
+def get_stream(call: Call, stream_id: str, *, shared: bool = False) -> Document | None:
+    """A stream by its ``streamId``; ``shared``: the store's decoded copy, which the caller
+    must not modify (for read-only handlers: no decoding when the stream was not written)."""
+    if shared:
+        return call.store.find_first_shared("streams", "streamId", stream_id)
     found = call.store.find_by("streams", "streamId", stream_id)
     return found[0] if found else None
 

@@ -7,7 +7,7 @@ import datetime
 import operator
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Container, Iterator
 from typing import Any
 
 from .. import ids, models, schema
@@ -42,8 +42,9 @@ def _object_ids(saved: list[Any]) -> list[Any]:
     return [e.get("_id") if isinstance(e, dict) else None for e in saved]
 
 
-def _readable_stream(call: Call, stream_id: str) -> Document:
-    stream = require(get_stream(call, stream_id))
+def _readable_stream(call: Call, stream_id: str, *, shared: bool = False) -> Document:
+    """The stream, if the caller may read it (``shared``: see :func:`get_stream`)."""
+    stream = require(get_stream(call, stream_id, shared=shared))
     check(call.user, "read", stream, "stream")
     return stream
 
@@ -115,7 +116,7 @@ def list_all_streams(call: Call) -> Document:
 def get_one_stream(call: Call) -> Document:
     """One stream; ``layers`` always present (a default layer is invented when needed)."""
     query = call.query()  # parsed first, as v1 does (a query it cannot parse crashes it)
-    stream = _readable_stream(call, call.params["streamId"])
+    stream = _readable_stream(call, call.params["streamId"], shared=True)  # (projected into a new dict)
     out = models.stream_out(project(stream, prepare_projection(query.projection, query.raw)), lean=True)
     if not out.get("layers"):
         objects = out.get("objects")
@@ -326,39 +327,15 @@ def _query_after_check(call: Call, schema: dict[str, str]) -> Any:
 @route("GET", "/streams/:streamId/objects", auth=Auth.OPTIONAL, family=Family.C, style=Style.MESSAGE)
 def stream_objects(call: Call) -> Document:
     """The stream's objects in stream order, duplicates repeated (§8.4)."""
-    stream = _readable_stream(call, call.params["streamId"])
-    order = [o for o in stream.get("objects") or [] if isinstance(o, str)]
+    stream = _readable_stream(call, call.params["streamId"], shared=True)  # (read only)
+    entries = stream.get("objects") or []
     query = _query_after_check(call, models.SCHEMAS["objects"])
     if _versions_only(query):  # e.g. ?fields=updatedAt: answered from an index, without the documents
-        bounds = _date_bounds(query) if not query.sort else None
-        if bounds is not None:  # no criteria, or ?updatedAt>=<date> (compared as text), then paging
-            lower = max((text for compare, text in bounds if compare in (operator.ge, operator.gt)), default=None)
-            paging = bool(bounds or query.offset or query.limit)
-            wanted = "updatedAt" in query.projection  # type: ignore[operator]
-            if paging:
-                present, existing, oldest = call.store.present_objects(
-                    (stream["streamId"], stream.get("updatedAt"), len(order)), order)
-                # every object at or after the bound (e.g. ?updatedAt>=1970-...): nothing to test one by one
-                everything = (bool(bounds) and all(compare is operator.ge for compare, _ in bounds)
-                              and oldest is not None and lower is not None and lower <= oldest)
-                found: dict[str, Any] = {}
-                if bounds and not everything:
-                    found = call.store.object_versions(order, since=lower)
-                    present = sorted(_id for _id, stored in found.items() if _id in existing
-                                     and _within_bounds(stored, bounds, query, _id))
-                present = present[query.offset:]
-                keep: Any = set(present[:query.limit] if query.limit else present)
-                if wanted and not found:  # the versions of what is shown only
-                    found = call.store.object_versions(list(keep))
-            else:
-                found = call.store.object_versions(order)
-                keep = found
-            if wanted:
-                docs = [{"_id": _id, "updatedAt": found[_id]} if found[_id] is not None else {"_id": _id}
-                        for _id in order if _id in keep]
-            else:
-                docs = [{"_id": _id} for _id in order if _id in keep]
+        docs = _versions(call, stream, entries, query)
+        if docs is not None:
             return RawJson('{"success":true,"resources":' + dumps(docs) + ',"message":' + dumps(_LIST_MESSAGE) + "}")
+    order = [o for o in entries if isinstance(o, str)]
+    if _versions_only(query):
         found = call.store.object_versions(order)
         present = set(order)
         docs = query.apply([{"_id": _id, "updatedAt": updated} if updated is not None else {"_id": _id}
@@ -367,6 +344,71 @@ def stream_objects(call: Call) -> Document:
         docs = query.apply(call.store.find_in("objects", "_id", order), hydrate="objects")
     by_id = {d["_id"]: d for d in docs if "_id" in d}
     return {"success": True, "resources": [by_id[o] for o in order if o in by_id], "message": _LIST_MESSAGE}
+
+
+def _versions(call: Call, stream: Document, entries: list[Any], query: Any) -> list[Document] | None:
+    """The answer of a query of versions only (``_id``, ``updatedAt``) without sorting: no
+    criteria, or ``updatedAt`` compared with dates, then paging; None for other queries.
+
+    A stream is checked often and rarely changes: what exists of it is remembered by the store
+    (:meth:`~speckle.devserver.store.Store.present_objects`), so that a check finding nothing
+    changed, or counting, reads no document and walks no list of the stream's size.
+    """
+    bounds = _date_bounds(query) if not query.sort else None
+    if bounds is None:
+        return None
+    wanted = "updatedAt" in query.projection
+
+    def order() -> list[str]:
+        return [o for o in entries if isinstance(o, str)]
+
+    if not (bounds or query.offset or query.limit):
+        ids = order()
+        found = call.store.object_versions(ids)
+        return _in_stream_order(ids, found, found, wanted)
+    present, existing, oldest = call.store.present_objects(
+        (stream["streamId"], stream.get("updatedAt"), len(entries)), order)
+    lower = max((text for compare, text in bounds if compare in (operator.ge, operator.gt)), default=None)
+    # every object at or after the bound (e.g. ?updatedAt>=1970-...): nothing to test one by one
+    everything = (bool(bounds) and all(compare is operator.ge for compare, _ in bounds)
+                  and oldest is not None and lower is not None and lower <= oldest)
+    found: dict[str, Any] = {}
+    if bounds and not everything:
+        found = call.store.object_versions(present, since=lower, span=(present[0], present[-1])) if present else {}
+        present = sorted(_id for _id, stored in found.items() if _id in existing
+                         and _within_bounds(stored, bounds, query, _id))
+    present = present[query.offset:]
+    keep = present[:query.limit] if query.limit else present
+    if wanted and not found:  # the versions of what is shown only
+        found = call.store.object_versions(keep)
+    if len(keep) <= _FEW:  # their places in the stream, without walking it in Python
+        places = sorted(place for _id in keep for place in _places(entries, _id))
+        return [_version(entries[place], found, wanted) for place in places]
+    return _in_stream_order(order(), set(keep), found, wanted)
+
+
+#: At most this many ids are placed in a stream by ``list.index`` (each a scan in C).
+_FEW = 16
+
+
+def _places(entries: list[Any], _id: str) -> Iterator[int]:
+    """Every position of ``_id`` in ``entries``."""
+    start = 0
+    while True:
+        try:
+            start = entries.index(_id, start)
+        except ValueError:
+            return
+        yield start
+        start += 1
+
+
+def _version(_id: str, found: dict[str, Any], wanted: bool) -> Document:
+    return {"_id": _id, "updatedAt": found[_id]} if wanted and found.get(_id) is not None else {"_id": _id}
+
+
+def _in_stream_order(ids: list[str], keep: Container[str], found: dict[str, Any], wanted: bool) -> list[Document]:
+    return [_version(_id, found, wanted) for _id in ids if _id in keep]
 
 
 _LIST_MESSAGE = "Object list returned. If querying, duplication of objects in list will not be respected."
