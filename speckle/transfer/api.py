@@ -566,17 +566,23 @@ def _receive(
     if previous is not None and (previous.raw != raw or previous.stream.streamId != stream_id):
         previous = None
     priors: list[StreamState] = []  # what earlier receives learnt of the stream
-    if previous is not None and previous._stream_state is not None:
-        priors.append(previous._stream_state)
+    held_state = previous._stream_state if previous is not None else None
+    if held_state is not None:
+        priors.append(held_state)
+    on_record: StreamState | None = None  # the state the record holds
     if cache is not None:
         try:
-            recorded = cache.stream(scope, stream_id)
+            recorded = cache.stream(scope, stream_id, unless=held_state.stamp if held_state is not None else None)
         except sqlite3.Error as exc:  # a cache: without it, everything is downloaded
             logger.warning("the received-object record cannot be read (%s); receiving without it", exc)
             recorded, cache = None, None
-        state = StreamState.unpack(*recorded) if recorded is not None else None
-        if state is not None:
-            priors.append(state)
+        if recorded is not None and recorded[1] is None:  # still the state of `previous`: not read again
+            on_record = held_state
+        elif recorded is not None:
+            on_record = StreamState.unpack(recorded[0], recorded[1])
+            if on_record is not None:
+                on_record.stamp = recorded[2]
+                priors.append(on_record)
     dates: list[str | None] = []
 
     def date_of(response: requests.Response) -> None:
@@ -591,7 +597,7 @@ def _receive(
         updated_at = head.get("updatedAt") if isinstance(head, dict) else None
         same = next((p for p in priors if p.updated_at and p.updated_at == updated_at), None)
     if same is not None:
-        resource, ids = dict(same.resource), list(same.ids)
+        resource, ids = dict(same.resource), same.ids  # (lists of ids are never modified)
     else:
         answer = transport.request("GET", path, on_response=date_of)
         resource = answer.get("resource") if isinstance(answer, dict) else None
@@ -603,7 +609,7 @@ def _receive(
     # a server time before any object is read or checked (the Date of the first answer)
     server_time = dates[0] if dates else None
     stream = Stream.from_data(resource)
-    distinct = list(dict.fromkeys(ids))
+    distinct = same.distinct() if same is not None else list(dict.fromkeys(ids))
 
     # 2. the objects held that are still current: those of the last check, minus the changed
     base: list[Any] | None = None  # `previous.objects` when it has the same ids: reused in place
@@ -717,13 +723,10 @@ def _receive(
         stream_version = resource.get("updatedAt")
         state = StreamState(stream_version if settled(stream_version, server_time) else "",
                             resource, ids, server_time, unreadable, runs=runs, gone=sorted(gone))
+        if same is not None and ids is same.ids:
+            state._distinct = same._distinct
         if cache is not None:
-            try:
-                cache.store_stream(scope, stream_id, state.updated_at, state.pack(), dropped)
-            except (TypeError, ormsgpack.MsgpackEncodeError):
-                pass
-            except sqlite3.Error as exc:  # (busy past its timeout, disk full...): the next receive checks more
-                logger.warning("could not record the state of stream %s: %s", stream_id, exc)
+            _record_state(cache, scope, stream_id, state, on_record, dropped)
     if missing:
         logger.warning("stream %s: %d objects could not be read (deleted or private)", stream_id, len(missing))
         if client.transfer_cache is not None:  # do not offer these ids to later sends
@@ -738,6 +741,21 @@ def _receive(
     logger.info("received %d objects of stream %s (%d downloaded, %d unchanged and not downloaded) in %.2fs",
                 len(objects), stream_id, len(to_fetch), result.reused, result.seconds)
     return result
+
+
+def _record_state(cache: ReceivedObjectCache, scope: str, stream_id: str, state: StreamState,
+                  on_record: StreamState | None, dropped: list[int]) -> None:
+    """Record what this receive learnt of the stream (``state.stamp`` set), unless the record
+    says it already: then a check from the record's older time finds the same changes."""
+    try:
+        if on_record is not None and on_record.stamp is not None and not dropped and state.same_content(on_record):
+            state.stamp = cache.touch_stream(scope, stream_id, on_record.stamp)
+        else:
+            state.stamp = cache.store_stream(scope, stream_id, state.updated_at, state.pack(), dropped)
+    except (TypeError, ormsgpack.MsgpackEncodeError):
+        pass
+    except sqlite3.Error as exc:  # (busy past its timeout, disk full...): the next receive checks more
+        logger.warning("could not record the state of stream %s: %s", stream_id, exc)
 
 
 def _download(

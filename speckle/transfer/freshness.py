@@ -73,6 +73,23 @@ class StreamState:
     unreadable: list[str] = field(default_factory=list)
     runs: list[int] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)
+    #: the record's stamp of the row holding this state (see ``ReceivedObjectCache.store_stream``),
+    #: when it was read from or written to the record
+    stamp: int | None = field(default=None, compare=False, repr=False)
+    _distinct: list[str] | None = field(default=None, init=False, compare=False, repr=False)
+
+    def distinct(self) -> list[str]:
+        """The ids without repeats, in stream order (computed once; do not modify)."""
+        if self._distinct is None:
+            self._distinct = list(dict.fromkeys(self.ids))
+        return self._distinct
+
+    def same_content(self, other: StreamState) -> bool:
+        """Whether ``other`` records the same as this state, but for the time of the check
+        (``checked``): then a check from either time finds the same changes."""
+        return (self.updated_at == other.updated_at and self.runs == other.runs and self.gone == other.gone
+                and self.unreadable == other.unreadable and self.resource == other.resource
+                and self.ids == other.ids)
 
     def pack(self) -> bytes:
         """The state as bytes (MessagePack), without ``updated_at``."""

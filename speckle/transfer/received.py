@@ -269,22 +269,46 @@ class ReceivedObjectCache(ScopedRecord):
         if self._writer is not None:
             self._queue.join()
 
-    def stream(self, scope: str, stream_id: str) -> tuple[str, bytes] | None:
-        """The recorded state of a stream: ``(updatedAt, content)``, or None.
+    def stream(self, scope: str, stream_id: str, unless: int | None = None) -> tuple[str, bytes | None, int] | None:
+        """The recorded state of a stream: ``(updatedAt, content, stamp)``, or None.
 
         Arguments:
             scope {str} -- the server and user (:meth:`scope`)
             stream_id {str} -- the stream's streamId
+
+        Keyword Arguments:
+            unless {int} -- a stamp :meth:`store_stream` gave: when the record still holds the
+                state written then, ``content`` is None (not read) (default: {None})
         """
         with self._lock:
-            row = self._db.execute(
-                "SELECT updated_at, data FROM streams WHERE scope = ? AND stream_id = ?",
-                (self._scope_id(scope), stream_id),
-            ).fetchone()
-        return (row[0], row[1]) if row else None
+            key = (self._scope_id(scope), stream_id)
+            row = self._db.execute("SELECT updated_at, used FROM streams WHERE scope = ? AND stream_id = ?",
+                                   key).fetchone()
+            if row is None:
+                return None
+            if unless is not None and row[1] == unless:
+                return row[0], None, row[1]
+            row = self._db.execute("SELECT updated_at, data, used FROM streams WHERE scope = ? AND stream_id = ?",
+                                   key).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def touch_stream(self, scope: str, stream_id: str, stamp: int) -> int:
+        """Mark a stream's recorded state as used now, if it is still the one written with
+        ``stamp`` (at most once a day: the order of use only decides which states go first).
+
+        Returns:
+            int -- the stamp of the state now (``stamp`` when not touched)
+        """
+        now = time.time_ns()
+        if now - stamp < _TOUCH_AFTER * 1_000_000_000:
+            return stamp
+        with self._lock:
+            self._db.execute("UPDATE streams SET used = ? WHERE scope = ? AND stream_id = ? AND used = ?",
+                             (now, self._scope_id(scope), stream_id, stamp))
+        return now
 
     def store_stream(self, scope: str, stream_id: str, updated_at: str, data: bytes,
-                     dropped: Iterable[int] = ()) -> None:
+                     dropped: Iterable[int] = ()) -> int:
         """Record the state of a stream (its fields, the ids of its objects, the runs that hold
         them, as ``content``), and forget runs it no longer needs.
 
@@ -296,15 +320,20 @@ class ReceivedObjectCache(ScopedRecord):
 
         Keyword Arguments:
             dropped {list} -- keys of runs to forget (default: {()})
+
+        Returns:
+            int -- the state's stamp (the time of the write, in nanoseconds), which tells
+            whether the record still holds it (see :meth:`stream`)
         """
         gone = [(run_id,) for run_id in dropped]
         with self._lock:
             scope_id = self._scope_id(scope)
+            stamp = time.time_ns() ^ secrets.randbits(10)  # (unique even when two processes write at once)
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute(
                     "INSERT OR REPLACE INTO streams (scope, stream_id, updated_at, used, data) VALUES (?, ?, ?, ?, ?)",
-                    (scope_id, stream_id, updated_at, time.time_ns(), data),
+                    (scope_id, stream_id, updated_at, stamp, data),
                 )
                 self._db.execute(
                     "DELETE FROM streams WHERE (scope, stream_id) NOT IN "
@@ -317,6 +346,7 @@ class ReceivedObjectCache(ScopedRecord):
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+        return stamp
 
     def _trim(self) -> None:
         """Forget the least recently used runs past the bounds (in the caller's transaction)."""

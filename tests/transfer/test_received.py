@@ -247,6 +247,56 @@ def test_checks_are_a_few_small_requests_however_large_the_stream(speckle_server
     assert f"GET /streams/{stream_id}/objects?fields=updatedAt" in seen
 
 
+def test_the_stream_state_is_read_and_written_only_when_it_changed(speckle_server: Any, make_client: MakeClient,
+                                                                   tmp_path: Path) -> None:
+    """With ``previous``, the record's state of the stream is not decoded again while it is the one
+    ``previous`` wrote, and not written again when nothing but the time of the check changed; a
+    state another client wrote meanwhile is read, and a client reading the older record still
+    finds every change since."""
+    path = str(tmp_path / "received.sqlite3")
+    client = make_client(speckle_server, received_cache=path)
+    stream_id, ids = sent_stream(client, 60)
+    cache = client.received_cache
+    assert cache is not None
+    reads: list[bool] = []
+    writes: list[int] = []
+    read, write = cache.stream, cache.store_stream
+
+    def spy_read(*args: Any, **kwargs: Any) -> Any:
+        row = read(*args, **kwargs)
+        reads.append(row is not None and row[1] is not None)
+        return row
+
+    def spy_write(*args: Any, **kwargs: Any) -> int:
+        writes.append(1)
+        return write(*args, **kwargs)
+
+    cache.stream, cache.store_stream = spy_read, spy_write  # type: ignore[method-assign]
+    first = client.receive(stream_id, raw=True)
+    assert writes == [1]
+    again = client.receive(stream_id, raw=True, previous=first)
+    assert again.fetched == [] and reads[-1] is False and writes == [1]  # neither decoded nor written
+    other = SpeckleApiClient(speckle_server.host, use_ssl=False, received_cache=path)
+    other.login_with_token(client.token)
+    client.transport.request("PUT", f"/objects/{ids[7]}", json_body={"name": "seen by the other"})
+    settle()
+    assert other.receive(stream_id, raw=True).fetched == [ids[7]]  # from the state written first
+    after = client.receive(stream_id, raw=True, previous=again)
+    assert reads[-1] is True  # the other client's state, read
+    assert after.fetched == [ids[7]] and after.objects[7]["name"] == "seen by the other"
+    assert writes == [1, 1]
+    unchanged = client.receive(stream_id, raw=True, previous=after)
+    assert unchanged.fetched == [] and reads[-1] is False and writes == [1, 1]
+    client.transport.request("PUT", f"/objects/{ids[8]}", json_body={"name": "later"})
+    settle()
+    newcomer = SpeckleApiClient(speckle_server.host, use_ssl=False, received_cache=path)
+    newcomer.login_with_token(client.token)
+    seen = newcomer.receive(stream_id, raw=True)  # the record's check is older than the last one
+    assert seen.fetched == [ids[8]] and seen.objects[8]["name"] == "later"
+    latest = client.receive(stream_id, raw=True, previous=unchanged)
+    assert latest.fetched == [ids[8]] and writes == [1, 1, 1]
+
+
 def test_previous_with_the_same_ids_is_reused_in_place(speckle_server: Any, make_client: MakeClient) -> None:
     client = make_client(speckle_server, received_cache=False)
     stream_id, ids = sent_stream(client, 40)
