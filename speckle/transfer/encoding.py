@@ -251,7 +251,7 @@ def sealed_batches(objs: Sequence[Mapping[str, Any]], max_bytes: int, max_count:
     """The request bodies that send ``objs``: JSON arrays of what :func:`hash_object` gives each.
 
     One loop does what any client must (each object's JSON and its MD5) and little else: the
-    JSON goes straight into the body of its batch (no copy per object), and the check that no
+    JSON, less its closing brace, goes into the body of its batch with one join, and the check that no
     NaN or infinity was written as ``null`` is one search per body. Plain dicts without a
     ``hash`` key are written by ``orjson`` directly; anything else goes through
     :func:`hash_object`. Batches are cut like :func:`~speckle.transfer.plan_batches` cuts them.
@@ -294,7 +294,7 @@ def json_batches(objs: Sequence[Mapping[str, Any]], max_bytes: int, max_count: i
 def _batches(objs: Sequence[Any], max_bytes: int, max_count: int, seal: bool) -> list[tuple[int, bytes, list[int]]]:
     dumps, md5, hexlify, default = orjson.dumps, hashlib.md5, binascii.hexlify, _default
     batches: list[tuple[int, bytes, list[int]]] = []
-    parts: list[bytes | memoryview] = [b"["]
+    parts: list[bytes] = [b"["]
     bounds: list[int] = []
     first, offset, stop = 0, 1, max_count
 
@@ -318,10 +318,12 @@ def _batches(objs: Sequence[Any], max_bytes: int, max_count: int, seal: bool) ->
         if not seal:
             if text is None:
                 text = encode_object(obj)
-            pieces: tuple[bytes | memoryview, ...] = (text, b",")
+            pieces: tuple[bytes, ...] = (text, b",")
             size = len(text)
-        elif text is not None and len(text) > 2:  # (a view: the text is copied once, into the body)
-            pieces = (memoryview(text)[:-1], b',"hash":"', hexlify(md5(text).digest()), b'"},')
+        elif text is not None and len(text) > 2:
+            # (a copy of the text without its brace: a join of bytes only is a third faster than
+            # one of views, which go through the buffer protocol one by one)
+            pieces = (text[:-1], b',"hash":"', hexlify(md5(text).digest()), b'"},')
             size = len(text) + 42
         else:
             sealed = hash_object(obj)[1]
