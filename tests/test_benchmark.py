@@ -28,6 +28,8 @@ def test_the_bulk_benchmark_runs_and_checks_what_it_receives() -> None:
     assert "re-send:" in out.stdout and "faster than naive" in out.stdout
     assert "0 downloaded; fresh objects read from the record" in row("unchanged, same client")
     assert "0 downloaded; record read from its file" in row("unchanged, new process")
+    assert "use_cache=False" in row("first receive, new process")
+    assert "of a first receive in a new process" in out.stdout
     assert "exactly the 6 changed objects downloaded" in row("1% changed in place")
     assert "exactly the 6 changed objects downloaded, the others shared" in row("1% changed in place, previous=")
     assert "reported in missing" in row("1 object deleted")
