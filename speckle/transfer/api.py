@@ -870,20 +870,17 @@ def _from_runs(
         tuple -- ``{id: object}``, ``{id: updatedAt}``, the runs that hold any of them, and
         whether most entries of those runs are stale (time to write the live ones again)
     """
-    rows = cache.load_runs(scope, run_ids)
     items: dict[str, Any] = {}
     versions: dict[str, str] = {}
     origin: dict[str, int] = {}  # the run each object is taken from
     counts: dict[int, int] = {}  # objects taken from each run
     sizes: dict[int, int] = {}
-    for run_id in run_ids:
-        row = rows.get(run_id)
-        if row is None:
-            continue
+    for run_id, row in cache.iter_runs(scope, run_ids):  # (each run's bytes freed once decoded)
         try:
             ids, stamps, content = (ormsgpack.unpackb(part) for part in row)
         except ormsgpack.MsgpackDecodeError:
             continue
+        del row
         if (type(ids) is not list or type(stamps) is not list or type(content) is not list
                 or not len(ids) == len(stamps) == len(content)):
             continue
