@@ -153,6 +153,26 @@ def _run(cache: ReceivedObjectCache, scope: str, ids: list[str], content: bytes,
                            **kwargs)
 
 
+def test_runs_are_read_a_few_at_a_time_in_the_order_asked(tmp_path: Path) -> None:
+    cache = ReceivedObjectCache(tmp_path / "r.sqlite3")
+    keys = [_run(cache, "s", [f"id{n}"], f"content {n}".encode()) for n in range(7)]
+    other = _run(cache, "elsewhere", ["x"], b"other scope")
+    cache.flush()
+    reads: list[int] = []
+    load = cache.load_runs
+
+    def counted(scope: str, run_ids: Any) -> Any:
+        reads.append(len(run_ids))
+        return load(scope, run_ids)
+
+    cache.load_runs = counted  # type: ignore[method-assign]
+    wanted = [keys[5], keys[1], 10**9, keys[3], other, keys[1], keys[6], keys[0]]
+    got = list(cache.iter_runs("s", wanted, per_read=3))
+    assert [key for key, _ in got] == [keys[5], keys[1], keys[3], keys[6], keys[0]]  # unknown, other scope, repeat: out
+    assert [row[2] for _, row in got] == [b"content 5", b"content 1", b"content 3", b"content 6", b"content 0"]
+    assert reads == [3, 3, 1]  # 7 distinct keys asked, 3 at a time
+    cache.close()
+
 def test_record_bounds_and_scopes(tmp_path: Path) -> None:
     cache = ReceivedObjectCache(tmp_path / "r.sqlite3", max_bytes=1000, max_entries=5)
     scope = ReceivedObjectCache.scope("http://a.test/", "u1")
