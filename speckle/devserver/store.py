@@ -138,7 +138,12 @@ class Store:
 
     def _changed(self, table: str | None = None, *, rows: bool = True) -> None:
         """Forget what is remembered of ``table`` (of every table when None); ``rows``: rows
-        may have been inserted or deleted, not only changed."""
+        may have been inserted or deleted, not only changed.
+
+        Called after the write, holding the lock: a reader that remembered the table before the
+        write did so under an older generation (a bump before the write would let a reader,
+        between the bump and the write, remember the old rows under the new generation).
+        """
         for name in (table,) if table is not None else list(self._generations):
             self._generations[name] += 1
         if rows and table in (None, "objects"):
@@ -222,12 +227,12 @@ class Store:
     def insert_rows(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
         """Insert pre-built rows ``(_id, doc_text, *columns)`` in one transaction."""
         marks = ", ".join("?" * (2 + len(COLUMNS[table])))
-        self._changed(table)
         try:
             with self.transaction():
                 self._db.executemany(
                     f"INSERT INTO {table}({self._columns(table)}) VALUES ({marks})", rows
                 )
+                self._changed(table)  # (after the write, under the lock: see _changed)
         except sqlite3.IntegrityError as exc:
             raise DuplicateKey(str(exc)) from exc
 
@@ -235,22 +240,22 @@ class Store:
         """Replace a stored document (keeps its natural order)."""
         row = self._row(table, doc)
         sets = ", ".join(f"{col}=?" for col in ("doc", *COLUMNS[table]))
-        self._changed(table, rows=False)
         try:
             with self.transaction():
                 self._db.execute(f"UPDATE {table} SET {sets} WHERE _id=?", (*row[1:], row[0]))
+                self._changed(table, rows=False)
         except sqlite3.IntegrityError as exc:
             raise DuplicateKey(str(exc)) from exc
 
     def delete(self, table: str, ids: Sequence[str]) -> int:
         """Delete documents by ``_id``; return how many went."""
         removed = 0
-        self._changed(table)
         with self.transaction():
             for part in chunks(list(ids)):
                 marks = ",".join("?" * len(part))
                 cur = self._db.execute(f"DELETE FROM {table} WHERE _id IN ({marks})", tuple(part))
                 removed += cur.rowcount
+            self._changed(table)
         return removed
 
     def get(self, table: str, _id: str) -> Document | None:

@@ -245,6 +245,27 @@ def test_store_shared_documents_follow_every_write_and_rollback() -> None:
     assert store.find_first_shared("streams", "streamId", "abc") is None
     store.close()
 
+
+def test_a_shared_document_read_while_a_write_waits_is_not_kept() -> None:
+    """A reader holding the store while a writer waits for it must not keep what it read under
+    the generation of that write (the write comes after)."""
+    import threading
+
+    from speckle.devserver.store import Store
+
+    store = Store()
+    store.insert("streams", {"_id": "s1", "streamId": "abc", "name": "old"})
+    with store.lock:  # a reader in the middle of a request
+        writer = threading.Thread(target=store.save, args=("streams", {"_id": "s1", "streamId": "abc", "name": "new"}))
+        writer.start()
+        time.sleep(0.2)  # the writer now waits for the lock
+        during = store.find_first_shared("streams", "streamId", "abc")
+        assert during is not None and during["name"] == "old"
+    writer.join()
+    after = store.find_first_shared("streams", "streamId", "abc")
+    assert after is not None and after["name"] == "new"
+    store.close()
+
 # -- bounded work, 400 instead of 500 ----------------------------------------------------------------
 def test_email_check_is_linear_and_exact() -> None:
     for text, expected in [("a@b.c", True), ("x a@b.c y", True), ("@b.c", False), ("a@.c", False),
