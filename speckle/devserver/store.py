@@ -375,12 +375,12 @@ class Store:
                     "SELECT _id, updatedAt FROM objects INDEXED BY objects_changed "
                     "WHERE updatedAt >= ? AND _id BETWEEN ? AND ?", (since, low, high),
                 ))
-            span = CHUNK + 1
+            in_range = CHUNK + 1
             if len(ids) > CHUNK:  # (a few ids are looked up one by one, below)
-                (span,) = self._db.execute(
+                (in_range,) = self._db.execute(
                     "SELECT count(*) FROM objects INDEXED BY objects_versions WHERE _id BETWEEN ? AND ?", (low, high)
                 ).fetchone()
-            if span <= 2 * len(ids):  # ids saved together (ObjectIds grow with time): one scan of their range
+            if in_range <= 2 * len(ids):  # ids saved together (ObjectIds grow with time): one scan of their range
                 return dict(self._db.execute(
                     "SELECT _id, updatedAt FROM objects INDEXED BY objects_versions WHERE _id BETWEEN ? AND ?",
                     (low, high),

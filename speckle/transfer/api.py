@@ -122,7 +122,6 @@ class ReceiveResult:
     ids: list[str] = field(default_factory=list, repr=False)
     #: ``{object id: updatedAt}`` of the objects known to be current (what a later receive checks)
     versions: dict[str, str] = field(default_factory=dict, repr=False)
-    #: ``(updatedAt, fields, ids)`` of the stream when settled (a later receive may reuse them)
     #: what this receive learnt of the stream (a later receive checks it cheaply)
     _stream_state: StreamState | None = field(default=None, repr=False)
 
@@ -597,7 +596,7 @@ def _receive(
         updated_at = head.get("updatedAt") if isinstance(head, dict) else None
         same = next((p for p in priors if p.updated_at and p.updated_at == updated_at), None)
     if same is not None:
-        resource, ids = dict(same.resource), same.ids  # (lists of ids are never modified)
+        resource, ids = dict(same.resource), list(same.ids)  # (a copy: ``result.ids`` is the caller's)
     else:
         answer = transport.request("GET", path, on_response=date_of)
         resource = answer.get("resource") if isinstance(answer, dict) else None
@@ -722,9 +721,8 @@ def _receive(
     if server_time is not None:
         stream_version = resource.get("updatedAt")
         state = StreamState(stream_version if settled(stream_version, server_time) else "",
-                            resource, ids, server_time, unreadable, runs=runs, gone=sorted(gone))
-        if same is not None and ids is same.ids:
-            state._distinct = same._distinct
+                            resource, ids, server_time, unreadable, runs=runs, gone=sorted(gone),
+                            unique_ids=same.unique_ids if same is not None else None)  # (same ids)
         if cache is not None:
             _record_state(cache, scope, stream_id, state, on_record, dropped)
     if missing:
@@ -890,8 +888,9 @@ def _from_runs(
             items.update(zip(ids, content, strict=True))
             versions.update(zip(ids, stamps, strict=True))
             origin.update(dict.fromkeys(ids, run_id))
-            count = len(set(ids))
-            for _id in changed.keys() & set(ids):
+            present = set(ids)
+            count = len(present)
+            for _id in changed.keys() & present:
                 if changed[_id] != versions[_id]:
                     del items[_id], versions[_id], origin[_id]
                     count -= 1

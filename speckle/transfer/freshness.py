@@ -76,13 +76,14 @@ class StreamState:
     #: the record's stamp of the row holding this state (see ``ReceivedObjectCache.store_stream``),
     #: when it was read from or written to the record
     stamp: int | None = field(default=None, compare=False, repr=False)
-    _distinct: list[str] | None = field(default=None, init=False, compare=False, repr=False)
+    #: :meth:`distinct`, once computed (states of the same ids share it; never handed out)
+    unique_ids: list[str] | None = field(default=None, compare=False, repr=False)
 
     def distinct(self) -> list[str]:
-        """The ids without repeats, in stream order (computed once; do not modify)."""
-        if self._distinct is None:
-            self._distinct = list(dict.fromkeys(self.ids))
-        return self._distinct
+        """The ids without repeats, in stream order (a new list; computed once)."""
+        if self.unique_ids is None:
+            self.unique_ids = list(dict.fromkeys(self.ids))
+        return list(self.unique_ids)
 
     def same_content(self, other: StreamState) -> bool:
         """Whether ``other`` records the same as this state, but for the time of the check

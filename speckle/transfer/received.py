@@ -307,30 +307,32 @@ class ReceivedObjectCache(ScopedRecord):
         """
         with self._lock:
             key = (self._scope_id(scope), stream_id)
-            row = self._db.execute("SELECT updated_at, used FROM streams WHERE scope = ? AND stream_id = ?",
-                                   key).fetchone()
-            if row is None:
-                return None
-            if unless is not None and row[1] == unless:
-                return row[0], None, row[1]
+            if unless is not None:  # the small columns first: the content only when needed
+                row = self._db.execute("SELECT updated_at, used FROM streams WHERE scope = ? AND stream_id = ?",
+                                       key).fetchone()
+                if row is None:
+                    return None
+                if row[1] == unless:
+                    return row[0], None, row[1]
             row = self._db.execute("SELECT updated_at, data, used FROM streams WHERE scope = ? AND stream_id = ?",
                                    key).fetchone()
         return (row[0], row[1], row[2]) if row else None
 
-    def touch_stream(self, scope: str, stream_id: str, stamp: int) -> int:
+    def touch_stream(self, scope: str, stream_id: str, stamp: int) -> int | None:
         """Mark a stream's recorded state as used now, if it is still the one written with
         ``stamp`` (at most once a day: the order of use only decides which states go first).
 
         Returns:
-            int -- the stamp of the state now (``stamp`` when not touched)
+            int -- the stamp of the state now (``stamp`` when not touched), or None when the
+            record no longer holds that state
         """
         now = time.time_ns()
         if now - stamp < _TOUCH_AFTER * 1_000_000_000:
             return stamp
         with self._lock:
-            self._db.execute("UPDATE streams SET used = ? WHERE scope = ? AND stream_id = ? AND used = ?",
-                             (now, self._scope_id(scope), stream_id, stamp))
-        return now
+            touched = self._db.execute("UPDATE streams SET used = ? WHERE scope = ? AND stream_id = ? AND used = ?",
+                                       (now, self._scope_id(scope), stream_id, stamp)).rowcount
+        return now if touched else None
 
     def store_stream(self, scope: str, stream_id: str, updated_at: str, data: bytes,
                      dropped: Iterable[int] = ()) -> int:

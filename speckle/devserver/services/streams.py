@@ -330,12 +330,13 @@ def stream_objects(call: Call) -> Document:
     stream = _readable_stream(call, call.params["streamId"], shared=True)  # (read only)
     entries = stream.get("objects") or []
     query = _query_after_check(call, models.SCHEMAS["objects"])
-    if _versions_only(query):  # e.g. ?fields=updatedAt: answered from an index, without the documents
+    versions_only = _versions_only(query)
+    if versions_only:  # e.g. ?fields=updatedAt: answered from an index, without the documents
         docs = _versions(call, stream, entries, query)
         if docs is not None:
             return RawJson('{"success":true,"resources":' + dumps(docs) + ',"message":' + dumps(_LIST_MESSAGE) + "}")
     order = [o for o in entries if isinstance(o, str)]
-    if _versions_only(query):
+    if versions_only:
         found = call.store.object_versions(order)
         present = set(order)
         docs = query.apply([{"_id": _id, "updatedAt": updated} if updated is not None else {"_id": _id}
