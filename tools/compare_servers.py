@@ -328,6 +328,7 @@ def scenario(run: Runner, heartbeat_timeout: float = 35.0) -> None:
     _projects(run)
     _casts(run)
     _bodies(run)
+    _paths(run)
     _websockets(run, heartbeat_timeout)
 
 
@@ -732,6 +733,35 @@ def _bodies(run: Runner) -> None:
              headers={"Content-Type": "application/x-www-form-urlencoded"})
     run.call("POST", "/objects", "owner", data=b'{"type":"Big","value":"' + b"z" * (9 * 1024 * 1024) + b'"}',
              headers=json_type)
+
+
+def _paths(run: Runner) -> None:
+    """Keys as mongoose sets them on open models: dotted keys are paths, objects merge into
+    undeclared paths, ``Mixed`` paths are replaced; the driver's key checks on insert."""
+    answer = run.call("POST", "/streams", "owner", {"name": "paths", "u": {"a": 1, "b": {"c": 2}},
+                                                      "baseProperties": {"x": 1}, "k.l": {"m": 1}, "e": {}})
+    sid = _get(answer, "resource", "streamId", default="none")
+    for body in ({"u": {"b": {"d": 3}}}, {"u": {}}, {"v": {}}, {"baseProperties": {"y": 2}},
+                 {"baseProperties.z": 3}, {"u.b.e": 4, "u.f": [1, {"g": 2}]}, {"a..b": 1, ".c": 2, "d.": 3},
+                 {"w": [{"m.n": 1}], "$q": 1, "q": {"$r": 1}}, {"u": None}, {"u.a.deep": 1},
+                 {"name.x": 1}, {"private.x": 1}, {"u.f.h": 1}, {"t": {"f.g": {"h": 1}}}):
+        run.call("PUT", f"/streams/{sid}", "owner", body)
+    run.call("GET", f"/streams/{sid}?omit=objects,layers", "owner")
+    for body in ({"name": "p", "$q": 1}, {"name": "p", "q": {"r": [{"$s": 1}]}}, {"name": "p", "w": [{"m.n": 1}]},
+                 {"name": "p", "x": {"y": {}}, "z": 1}, {"name": "p", "key\u0000": 1}):
+        run.call("POST", "/streams", "owner", body)
+    answer = run.call("POST", "/objects", "owner",
+                      [{"type": "Paths", "u": {"a": 1}, "p.q": 2, "e": {}, "o": {"p": {}}}])
+    oid = _get(answer, "resources", 0, "_id", default="5f0000000000000000000099")
+    run.call("PUT", f"/objects/{oid}", "owner", {"u": {"b": 2}, "properties.r": 3, "$z": 1, "v": {}})
+    run.call("PUT", f"/objects/{oid}/properties", "owner", {"s.t": 1, "n": {"o.p": 1}})
+    run.call("GET", f"/objects/{oid}", "owner")
+    for body in ([{"type": "Paths", "n": 1}, {"type": "Paths", "$z": 1}], [{"type": "Paths", "l": [{"a.b": 1}]}]):
+        run.call("POST", "/objects", "owner", body)
+    answer = run.call("POST", "/projects", "owner", {"name": "paths", "k.l": 1, "u": {"a": 1}})
+    pid = _get(answer, "resource", "_id", default="5f0000000000000000000098")
+    run.call("PUT", f"/projects/{pid}", "owner", {"u": {"b": 2}, "permissions.x": 1})
+    run.call("GET", f"/projects/{pid}", "owner")
 
 
 def _websockets(run: Runner, heartbeat_timeout: float) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from . import ids, schema
 from .errors import SpeckleError
+from .paths import key_error, set_paths, updated_order
 
 Document = dict[str, Any]
 
@@ -169,7 +170,11 @@ def new_document(collection: str, body: Mapping[str, Any], *, defaults: Mapping[
     doc["createdAt"] = fields.get("createdAt") or stamp
     doc["updatedAt"] = doc["createdAt"]
     doc["__v"] = 0
-    return minimize(doc)  # empty objects are not stored
+    doc = minimize(doc)  # empty objects are not stored
+    refused = key_error(doc, insert=True)
+    if refused is not None:
+        raise refused
+    return doc
 
 
 def hydrate(collection: str, raw: Mapping[str, Any], projection: Mapping[str, int] | None = None) -> Document:
@@ -214,9 +219,20 @@ def array_paths(collection: str) -> frozenset[str]:
 
 
 def versioned(collection: str, doc: Mapping[str, Any], changes: Mapping[str, Any]) -> bool:
-    """Whether mongoose bumps ``__v`` when ``changes`` are set on ``doc``: an array path changes."""
+    """Whether mongoose bumps ``__v`` when ``changes`` are set on ``doc``: an array path changes,
+    or (open models) an array is set at an undeclared path."""
     paths = array_paths(collection)
-    return any(key in paths and doc.get(key) != value for key, value in changes.items())
+    if any(key in paths and doc.get(key) != value for key, value in changes.items()):
+        return True
+    model = schema.MODELS[collection]
+    if model.strict:
+        return False
+    arrays: list[list[str]] = []
+    try:
+        set_paths(changes, model.fields, doc, schema.KINDS[collection], arrays)
+    except SpeckleError:
+        return False  # the save fails
+    return any(path[0] not in model.fields for path in arrays)
 
 
 def add_late_defaults(collection: str, doc: Document) -> Document:
@@ -245,9 +261,19 @@ def apply(collection: str, doc: Document, body: Mapping[str, Any], *,
     errors = schema.id_errors(body) + [e for e in errors if e.path not in ignore]
     if errors:
         raise schema.validation_failure(collection, errors)
+    refused = key_error(fields, insert=False)
+    if refused is not None:
+        raise refused
+    added = []
     for key, value in fields.items():
-        if key not in ("_id", "__v"):
-            doc[key] = value
+        if key in ("_id", "__v"):
+            continue
+        if key in doc:  # in place; what an object did not hold is appended sorted (see updated_order)
+            doc[key] = updated_order(value, doc[key])
+        else:
+            added.append(key)
+    for key in sorted(added):
+        doc[key] = fields[key]
     return doc
 
 

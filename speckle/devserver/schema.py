@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import paths
 from .errors import SpeckleError
 from .jsinspect import cast_value_text, js_date, js_string
 
@@ -126,6 +127,12 @@ MODELS: dict[str, Model] = {
         "permissions": Nested({"canRead": IDS, "canWrite": IDS}), "deleted": BOOLEAN,
         "jobNumber": STRING,
     }),
+}
+#: The declared paths of each model that hold no object (a path through one fails, see
+#: :func:`~speckle.devserver.paths.set_paths`).
+KINDS: dict[str, dict[str, str]] = {
+    collection: {key: spec.kind for key, spec in model.fields.items() if isinstance(spec, Scalar) and spec is not MIXED}
+    for collection, model in MODELS.items()
 }
 
 #: Python types that need no cast for a scalar kind (the fast path of bulk saves).
@@ -311,6 +318,8 @@ def cast_body(
         tuple -- ``(fields to set, cast failures in body order)``
     """
     model = MODELS[collection]
+    if not model.strict and paths.needs_paths(body, model.fields):  # dotted keys, objects merged
+        body = paths.set_paths(body, model.fields, current, KINDS[collection])
     out: Document = {}
     errors: list[PathError] = []
     for key, value in body.items():

@@ -5,19 +5,25 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from .. import ids, models, schema
+from .. import ids, models, paths, schema
 from ..errors import Family, HttpError, ServerCrash, SpeckleError, Style, cast_error, validation_error
 from ..jsinspect import cast_value_text
-from ..jsonutil import dumps
+from ..jsonutil import dumps, loads
 from ..permissions import check, is_admin
 from ..querylang import prepare_projection, project
 from ..store import column_value, hash_key
 from .base import Auth, Call, Document, RawJson, get_by_id, route
 
 OBJECT_DEFAULTS = models.DEFAULTS["objects"]
+_DECLARED = schema.MODELS["objects"].fields
+#: a key of a JSON text that the driver may refuse on insert (starts with ``$``, holds a dot or
+#: a NUL): anchored at a quote, each try scans at most one string, so the search is linear; a
+#: rare false match only costs the exact check (:func:`~speckle.devserver.paths.key_error`)
+_BAD_KEY = re.compile(r'"(?:\$|(?:[^"\\.]|\\(?!u0000).)*(?:\.|\\u0000))(?:[^"\\]|\\.)*":')
 NO_PERMISSION = "You do not have permissions to view this object"
 
 
@@ -63,6 +69,11 @@ def bulk_save(call: Call, entries: Any) -> list[Any]:
         elif "_id" not in entry:
             pending.append(entry)
     for entry in pending:
+        if paths.needs_paths(entry, _DECLARED):  # dotted keys and objects are set as paths
+            expanded = paths.set_paths(entry, _DECLARED, OBJECT_DEFAULTS, schema.KINDS["objects"])
+            entry.clear()
+            entry.update(expanded)
+            texts.pop(id(entry), None)
         if schema.cast_in_place("objects", entry):
             texts.pop(id(entry), None)  # the stored JSON must show the cast values
         for path in ("type", "hash"):
@@ -121,7 +132,12 @@ def _insert(call: Call, pending: list[dict[str, Any]], texts: dict[int, str]) ->
             doc["__v"] = 0
             doc["createdAt"] = stamp
             doc["updatedAt"] = stamp
-            text = dumps(models.minimize(doc))  # mongoose saves without empty objects
+            doc = models.minimize(doc)  # mongoose saves without empty objects
+            text = dumps(doc)
+        if _BAD_KEY.search(text):
+            refused = paths.key_error(loads(text), insert=True)
+            if refused is not None:
+                raise refused  # nothing of the batch is inserted
         rows.append((new_id, text, column_value(entry["hash"]), hash_key(entry["hash"]), owner,
                      1 if entry.get("private") else 0, stamp))
         entry["_id"] = first_by_hash.setdefault(entry["hash"], new_id)

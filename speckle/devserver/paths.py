@@ -1,0 +1,171 @@
+"""What ``doc.set(body)`` does with paths, and which keys the database driver refuses (§6).
+
+Open models (``strict: false``: streams, objects, projects) keep keys their schema does not
+declare, and mongoose 5 sets them as *paths*, not as plain keys:
+
+* a key with dots is a path: ``{"a.b": 1}`` stores ``{"a": {"b": 1}}`` (``"a..b"`` gives an
+  empty key in between, ``".c"`` an empty key first);
+* an object given to an undeclared path is merged into what the path holds, key by key and
+  at any depth (``{"u": {"b": 2}}`` over ``{"u": {"a": 1}}`` stores ``{"u": {"a": 1, "b": 2}}``);
+  an empty object sets nothing, ``null`` and arrays replace;
+* a path through a value that is no object: a falsy one (``null``, ``false``, ``0``, ``""``)
+  becomes ``{}`` on the way, a string, number or ``true`` makes mongoose throw
+  ``TypeError: Cannot create property 'x' on string '...'``; declared paths are set whole, a
+  path into a ``Mixed`` one (``baseProperties.x``) sets inside it.
+
+On insert, the MongoDB driver (``bson`` 1.1, ``checkKeys``) refuses a document holding, at any
+depth, a key that starts with ``$`` or contains a dot (``Error: key a.b must not contain '.'``);
+updates are not checked, so such keys can be stored by ``PUT``. A key with a NUL character is
+refused by every write.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import SpeckleError
+from .jsinspect import js_string
+
+Document = dict[str, Any]
+
+_MISSING = object()
+
+
+def needs_paths(body: Mapping[str, Any], declared: Mapping[str, Any]) -> bool:
+    """Whether :func:`set_paths` would differ from setting ``body``'s keys one by one."""
+    return any("." in key or (type(value) is dict and key not in declared) for key, value in body.items())
+
+
+def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Mapping[str, Any] | None,
+              kinds: Mapping[str, str], arrays: list[list[str]] | None = None) -> Document:
+    """The top-level values ``doc.set(body)`` leaves on a document of an open model.
+
+    Arguments:
+        body {Mapping} -- the client-supplied fields
+        declared {Mapping} -- the schema's top-level paths (set whole, cast by the caller)
+        current {Mapping} -- the stored document (None for a new one); not modified
+        kinds {Mapping} -- the kind of each declared path that is no object (``String``,
+            ``Boolean``...): a path through one of them fails like mongoose's
+        arrays {list} -- receives the path of each array set in place of a different value
+            (mongoose bumps a saved document's ``__v`` then)
+
+    Returns:
+        dict -- each top-level key the body sets, with its whole new value, in the order
+        mongoose sets them (copies: ``current`` is left as it is)
+
+    Raises:
+        SpeckleError -- ``TypeError`` for a path through a string, number or ``true``
+    """
+    out: Document = {}
+
+    def top(key: str) -> Any:
+        if key in out:
+            return out[key]
+        if current is not None and key in current:
+            out[key] = copy.deepcopy(current[key])
+            return out[key]
+        return _MISSING
+
+    def assign(parts: list[str], value: Any) -> None:
+        head = parts[0]
+        if len(parts) == 1:
+            if arrays is not None and type(value) is list and value != (current or {}).get(head, _MISSING):
+                arrays.append(parts)
+            out[head] = value
+            return
+        node = top(head)
+        if head in kinds and (node is _MISSING or not _truthy(node)):
+            out[head] = {}  # mongoose sets {} on the typed path: its cast fails (reported by the caller)
+            return
+        if node is _MISSING or not _truthy(node):
+            node = out[head] = {}
+        for index in range(1, len(parts)):
+            part = parts[index]
+            if type(node) is not dict:
+                if type(node) is list:
+                    return  # a property of an array: not stored
+                kind = "boolean" if isinstance(node, bool) else "number" if isinstance(node, (int, float)) else "string"
+                raise SpeckleError(f"Cannot create property '{part}' on {kind} '{js_string(node)}'", "TypeError")
+            if index == len(parts) - 1:
+                if arrays is not None and type(value) is list and value != node.get(part, _MISSING):
+                    arrays.append(parts)
+                node[part] = value
+                return
+            step = node.get(part, _MISSING)
+            if step is _MISSING or not _truthy(step):
+                step = node[part] = {}
+            node = step
+
+    def merge(parts: list[str], value: Mapping[str, Any]) -> None:
+        for key, item in value.items():
+            sub = parts + key.split(".")
+            if type(item) is dict and not (len(sub) == 1 and sub[0] in declared):
+                merge(sub, item)
+            else:
+                assign(sub, item)
+
+    for key, value in body.items():
+        parts = key.split(".")
+        if type(value) is dict and not (len(parts) == 1 and key in declared):
+            merge(parts, value)
+        else:
+            assign(parts, value)
+    return out
+
+
+def updated_order(new: Any, old: Any) -> Any:
+    """``new`` (a value replacing ``old``) with its keys in the order an update leaves them.
+
+    Mongoose writes the changed paths of a saved document sorted, and the database appends
+    the keys an object did not have in that order: the keys ``old`` had keep their places,
+    the others follow, sorted (at every depth where both are objects).
+    """
+    if type(new) is not dict or type(old) is not dict:
+        return new
+    out = {key: updated_order(new[key], value) for key, value in old.items() if key in new}
+    for key in sorted(key for key in new if key not in old):
+        out[key] = new[key]
+    return out
+
+
+def _truthy(value: Any) -> bool:
+    """JavaScript truthiness of a JSON value (``[]`` and ``{}`` are true)."""
+    if isinstance(value, (dict, list)):
+        return True
+    return bool(value) and value == value  # NaN is falsy
+
+
+def key_error(value: Any, *, insert: bool) -> SpeckleError | None:
+    """The driver's refusal of the first bad key of ``value`` (depth first, in key order), if any.
+
+    Arguments:
+        value {Any} -- what is written (a document, or the new values of an update)
+
+    Keyword Arguments:
+        insert {bool} -- an insert (keys starting with ``$`` or holding a dot are refused too)
+
+    Returns:
+        SpeckleError|None -- ``Error: key <k> must not ...``, or None when every key is fine
+    """
+    stack: list[Any] = [iter(value.items()) if isinstance(value, dict) else iter(enumerate(value))] \
+        if isinstance(value, (dict, list)) else []
+    while stack:
+        pair = next(stack[-1], None)
+        if pair is None:
+            stack.pop()
+            continue
+        key, item = pair
+        if type(key) is str:
+            if "\0" in key:
+                return SpeckleError(f"key {key} must not contain null bytes")
+            if insert and key[:1] == "$":
+                return SpeckleError(f"key {key} must not start with '$'")
+            if insert and "." in key:
+                return SpeckleError(f"key {key} must not contain '.'")
+        if isinstance(item, dict):
+            stack.append(iter(item.items()))
+        elif isinstance(item, list):
+            stack.append(iter(enumerate(item)))
+    return None

@@ -1,0 +1,107 @@
+"""Keys as mongoose sets them on open models, and the keys the driver refuses (checked against
+the real server in tests/parity; these pin the rules and what a user sees of them)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from speckle.devserver.errors import SpeckleError
+from speckle.devserver.paths import key_error, set_paths, updated_order
+from speckle.devserver.schema import KINDS, MODELS
+
+from .conftest import Http
+
+STREAMS = MODELS["streams"].fields
+
+
+def stream_paths(body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+    return set_paths(body, STREAMS, current, KINDS["streams"])
+
+
+def test_dotted_keys_are_paths_and_objects_merge_into_undeclared_paths() -> None:
+    current = {"u": {"a": 1, "b": {"c": 2}}, "name": "N", "private": False, "baseProperties": {"x": 1}}
+    before = copy.deepcopy(current)
+    assert stream_paths({"u": {"b": {"d": 3}}}, current) == {"u": {"a": 1, "b": {"c": 2, "d": 3}}}
+    assert stream_paths({"u.b.e": 4}, current) == {"u": {"a": 1, "b": {"c": 2, "e": 4}}}
+    assert stream_paths({"u": {}, "v": {"w": {}}}, current) == {}  # an empty object sets nothing
+    assert stream_paths({"u": None}, current) == {"u": None}
+    assert stream_paths({"baseProperties": {"y": 2}}, current) == {"baseProperties": {"y": 2}}  # Mixed: replaced
+    assert stream_paths({"baseProperties.z": 3}, current) == {"baseProperties": {"x": 1, "z": 3}}
+    assert stream_paths({"a..b": 1, ".c": 2, "d.": 3}, None) == {"a": {"": {"b": 1}}, "": {"c": 2}, "d": {"": 3}}
+    assert stream_paths({"t": {"f.g": {"h": 1}}}, None) == {"t": {"f": {"g": {"h": 1}}}}
+    assert stream_paths({"private.x": 1}, current) == {"private": {}}  # the cast of {} fails later
+    with pytest.raises(SpeckleError, match="Cannot create property 'x' on string 'N'"):
+        stream_paths({"name.x": 1}, current)
+    with pytest.raises(SpeckleError, match="Cannot create property 'deep' on number '1'"):
+        stream_paths({"u.a.deep": 1}, current)
+    assert current == before  # the stored document is never changed by a failed or computed set
+
+
+def test_arrays_set_at_undeclared_paths_are_reported_for_versioning() -> None:
+    arrays: list[list[str]] = []
+    set_paths({"w": [1], "u.f": [2], "same": [3], "tags": ["x"]}, STREAMS, {"same": [3], "u": {}},
+              KINDS["streams"], arrays)
+    assert arrays == [["w"], ["u", "f"], ["tags"]]
+
+
+def test_an_update_appends_new_keys_sorted_and_keeps_the_old_ones_in_place() -> None:
+    assert list(updated_order({"z": 1, "b": 2, "a": {"y": 1, "x": 2}}, {"a": {"y": 0}, "z": 0})) == ["a", "z", "b"]
+    assert list(updated_order({"y": 1, "x": 2}, {"y": 0})) == ["y", "x"]
+    assert list(updated_order({"q": 1, "p": 2}, {})) == ["p", "q"]
+
+
+def test_the_driver_refuses_dollar_and_dotted_keys_on_insert_and_nul_always() -> None:
+    assert str(key_error({"a": [{"m.n": 1}]}, insert=True)) == "Error: key m.n must not contain '.'"
+    assert str(key_error({"q": {"$r": 1}, "s.t": 1}, insert=True)) == "Error: key $r must not start with '$'"
+    assert key_error({"q": {"$r": 1}, "a": [{"m.n": 1}]}, insert=False) is None
+    assert str(key_error({"k\0": 1}, insert=False)) == "Error: key k\0 must not contain null bytes"
+    assert key_error({"a": [1.5, "x.y", {"b": "$c"}]}, insert=True) is None
+
+
+_keys = st.text(alphabet="ab.$", max_size=4)
+_json = st.recursive(st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=3),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=3),
+                     max_leaves=12)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(body=st.dictionaries(_keys, _json, max_size=4), current=st.dictionaries(_keys, _json, max_size=4))
+def test_setting_any_body_fails_only_with_the_servers_error_and_never_touches_the_stored_document(
+        body: dict[str, Any], current: dict[str, Any]) -> None:
+    before = json.dumps(current)
+    try:
+        out = stream_paths(body, current)
+    except SpeckleError as exc:
+        assert exc.name == "TypeError" and "Cannot create property" in exc.text
+        return
+    assert json.dumps(current) == before
+    plain = all("." not in k and not isinstance(v, dict) for k, v in body.items())
+    if plain:  # no path and no object: the body as it is
+        assert out == body
+    for key in out:
+        assert key.split(".")[0] == key  # every path became nested objects
+    json.dumps(updated_order(out, current))  # an update's order is always a JSON document
+
+
+def test_the_local_server_merges_and_refuses_like_the_real_one(http: Http) -> None:
+    owner = http.register()
+    sid = http.ok("POST", "/streams", owner, json={"name": "S", "props": {"a": 1}, "k.l": 2})["resource"]["streamId"]
+    http.ok("PUT", f"/streams/{sid}", owner, json={"props": {"b": 2}, "props.c": 3, "z": 1, "y": [1]})
+    stream = http.ok("GET", f"/streams/{sid}?omit=objects,layers", owner)["resource"]
+    assert stream["props"] == {"a": 1, "b": 2, "c": 3} and stream["k"] == {"l": 2}
+    assert list(stream).index("y") < list(stream).index("z")  # new keys: sorted
+    assert stream["__v"] == 1  # an array was set
+    refused = http("POST", "/streams", owner, json={"name": "S", "$where": 1})
+    assert refused.status_code == 400 and refused.json()["message"] == "Error: key $where must not start with '$'"
+    refused = http("POST", "/objects", owner, json=[{"type": "A", "n": 1}, {"type": "B", "l": [{"a.b": 1}]}])
+    assert refused.status_code == 400 and refused.json()["message"] == "Error: key a.b must not contain '.'"
+    # nothing of the refused batch was saved: another user's equal object is new, not the owner's
+    other = http.register()
+    oid = http.ok("POST", "/objects", other, json=[{"type": "A", "n": 1}])["resources"][0]["_id"]
+    assert http.ok("GET", f"/objects/{oid}", other)["resource"]["owner"] == other.id
