@@ -393,7 +393,7 @@ def _send(
     else:
         data = encode_object(body)
         try:
-            stream_id = _save_stream(client, stream_id, data)
+            stream_id, created = _save_stream(client, stream_id, data)
         except PayloadTooLargeError as exc:
             exc.message = (
                 f"the objects were saved, but the stream's list of {len(result.placeholders)} placeholders "
@@ -403,7 +403,7 @@ def _send(
             exc.args = (exc.message,)
             raise
         if cache is not None:
-            _record_stream(client, cache, scope, stream_id, values, body)
+            _record_stream(client, cache, scope, stream_id, values, body, created)
     result.stream_id = stream_id
     result.seconds = time.perf_counter() - started
     logger.info("sent %d objects to stream %s (%d uploaded, %d already on the server%s) in %.2fs",
@@ -448,16 +448,22 @@ def _record_stream(
     stream_id: str,
     values: dict[str, str],
     body: dict[str, Any],
+    created: dict[str, Any] | None = None,
 ) -> None:
-    """Read the stream back; record its ``updatedAt`` if it holds exactly what was written.
+    """Record the stream's ``updatedAt`` if the stream holds exactly what was written.
 
-    Reading back (rather than trusting the write) makes sure no other write came in between:
-    the stream's objects and every field sent must be as written, or nothing is recorded (the
-    answer to the write is not enough: v1 servers show some values differently from how they
-    store them, such as empty ``layers``).
+    A new stream is judged by the answer to its creation (``created``): the saved document, with
+    the ``updatedAt`` of that write, so any later write shows as another ``updatedAt``. Otherwise
+    the stream is read back (rather than trusting the write), which makes sure no other write
+    came in between. Either way the stream's objects and every field sent must be as written, or
+    nothing is recorded (v1 servers show some values differently from how they store them, such
+    as empty ``layers`` when read).
     """
     cache.forget_stream(scope, stream_id)
     others = [name for name in body if name != "objects"]
+    if created is not None and _holds(created, body, values, others):
+        cache.record_stream(scope, stream_id, values, created["updatedAt"])
+        return
     if not all(_FIELD_NAME.fullmatch(name) for name in others):
         return  # a projection could not select these keys exactly
     path = f"/streams/{stream_id}"
@@ -491,7 +497,9 @@ def _holds(resource: dict[str, Any], body: dict[str, Any], values: dict[str, str
     return all(back[name] == values[name] for name in others)
 
 
-def _save_stream(client: SpeckleApiClient, stream_id: str | None, data: bytes) -> str:
+def _save_stream(client: SpeckleApiClient, stream_id: str | None, data: bytes) -> tuple[str, dict[str, Any] | None]:
+    """Create the stream (``stream_id`` None) or replace its fields; the stream's id, and the
+    new stream as the server's answer shows it (None for an update)."""
     if stream_id is None:
         # the answer holds the stream's placeholders: parsed lean (see _record_stream)
         answer = client.transport.request("POST", "/streams", json_bytes=data, lean=True)
@@ -499,9 +507,9 @@ def _save_stream(client: SpeckleApiClient, stream_id: str | None, data: bytes) -
         stream_id = resource.get("streamId") if isinstance(resource, dict) else None
         if not isinstance(stream_id, str):
             raise SpeckleResponseError("the server's answer names no new stream", method="POST", url="/streams")
-        return stream_id
+        return stream_id, resource
     client.transport.request("PUT", f"/streams/{check_id(stream_id, 'stream id')}", json_bytes=data)
-    return stream_id
+    return stream_id, None
 
 
 def receive(

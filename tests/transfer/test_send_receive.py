@@ -170,9 +170,17 @@ def test_what_the_server_stores_differently_is_never_taken_as_unchanged(speckle_
                                                                           make_client: MakeClient) -> None:
     client = make_client(speckle_server)
     objects = geometry(10, seed=8)
-    # v1 servers show a made-up layer for a stream with no layers: the read-back differs from what was sent
-    first = client.send(objects, layers=[])
+    # v1 servers show a made-up layer for a stream with no layers: the read-back after an update
+    # differs from what was sent, so the update is not recorded
+    first = client.send(objects)
     assert not client.send(objects, stream_id=first.stream_id, layers=[]).stream_unchanged
+    assert not client.send(objects, stream_id=first.stream_id, layers=[]).stream_unchanged
+    # the answer to a creation is the saved document itself (its layers as stored): recorded
+    created = client.send(objects, layers=[])
+    stamp = _updated_at(client, created.stream_id)
+    assert client.send(objects, stream_id=created.stream_id, layers=[]).stream_unchanged
+    assert _updated_at(client, created.stream_id) == stamp
+    assert client.streams.get(created.stream_id, {"omit": "objects"}).layers == []
     # a key a projection cannot select exactly is not recorded either
     second = client.send(objects, **{"my.key": 1})
     assert not client.send(objects, stream_id=second.stream_id, **{"my.key": 1}).stream_unchanged
