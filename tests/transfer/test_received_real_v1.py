@@ -142,3 +142,23 @@ def test_private_objects_of_others_against_the_real_server(client: SpeckleApiCli
         again = client.receive(stream_id, raw=True)
         assert again.missing == [10] and again.fetched == [secret]
         assert (f"GET /streams/{stream_id}/objects?fields=updatedAt" in seen) == (round_ == 0)
+
+
+def test_a_stream_send_created_is_recorded_from_the_answer_on_the_real_server(
+        client: SpeckleApiClient, tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPECKLE_CONFIG_DIR", str(tmp_path))
+    objects = _objects(20)
+    first = client.send(objects, name="answer", layers=[])
+    reads: list[str] = []
+    real = client.transport.request
+
+    def counted(method: str, path: str, **kwargs: object) -> object:
+        reads.append(f"{method} {path}")
+        return real(method, path, **kwargs)
+
+    monkeypatch.setattr(client.transport, "request", counted)
+    again = client.send(objects, stream_id=first.stream_id, name="answer", layers=[])
+    assert again.stream_unchanged and reads == [f"GET /streams/{first.stream_id}"]  # updatedAt only
+    # a dotted key is stored as a path by the real server: the answer differs, nothing is recorded
+    dotted = client.send(objects, **{"my.key": 1})
+    assert not client.send(objects, stream_id=dotted.stream_id, **{"my.key": 1}).stream_unchanged
