@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,10 +19,41 @@ from .base import Auth, Call, Document, RawJson, get_by_id, route
 
 OBJECT_DEFAULTS = models.DEFAULTS["objects"]
 _DECLARED = schema.MODELS["objects"].fields
-#: a key of a JSON text that the driver may refuse on insert (starts with ``$``, holds a dot or
-#: a NUL): anchored at a quote, each try scans at most one string, so the search is linear; a
-#: rare false match only costs the exact check (:func:`~speckle.devserver.paths.key_error`)
-_BAD_KEY = re.compile(r'"(?:\$|(?:[^"\\.]|\\(?!u0000).)*(?:\.|\\u0000))(?:[^"\\]|\\.)*":')
+#: declared ``Mixed`` paths of objects (set whole: their keys are not split into paths)
+_MIXED = tuple(key for key, spec in _DECLARED.items() if spec is schema.MIXED)
+
+
+def _refused(entry: Mapping[str, Any], text: str) -> SpeckleError | None:
+    """The driver's refusal of a new object's keys (``text``: its stored JSON), if any.
+
+    After :func:`~speckle.devserver.paths.set_paths` no key reached through objects alone
+    holds a dot; what is left is a key starting with ``$`` or holding a NUL anywhere, and
+    dots in keys of objects inside arrays or inside a ``Mixed`` path. A few substring
+    searches of the JSON tell these apart from plain geometry, whose arrays of numbers are
+    then never walked.
+    """
+    if "$" in text or "\\u0000" in text or _object_in_array(text):
+        return paths.key_error(loads(text), insert=True)
+    for key in _MIXED:
+        value = entry.get(key)
+        if type(value) is dict:
+            refused = paths.key_error(value, insert=True)
+            if refused is not None:
+                return refused
+    return None
+
+
+def _object_in_array(text: str) -> bool:
+    """Whether a JSON text may hold an object inside an array (``[{`` or ``,{``; a string
+    holding one of them answers yes too)."""
+    brace = text.find("{", 1)
+    while brace != -1:
+        if text[brace - 1] in "[,":
+            return True
+        brace = text.find("{", brace + 1)
+    return False
+
+
 NO_PERMISSION = "You do not have permissions to view this object"
 
 
@@ -134,10 +164,9 @@ def _insert(call: Call, pending: list[dict[str, Any]], texts: dict[int, str]) ->
             doc["updatedAt"] = stamp
             doc = models.minimize(doc)  # mongoose saves without empty objects
             text = dumps(doc)
-        if _BAD_KEY.search(text):
-            refused = paths.key_error(loads(text), insert=True)
-            if refused is not None:
-                raise refused  # nothing of the batch is inserted
+        refused = _refused(entry, text)
+        if refused is not None:
+            raise refused  # nothing of the batch is inserted
         rows.append((new_id, text, column_value(entry["hash"]), hash_key(entry["hash"]), owner,
                      1 if entry.get("private") else 0, stamp))
         entry["_id"] = first_by_hash.setdefault(entry["hash"], new_id)
