@@ -299,6 +299,9 @@ def send_objects(
                 if isinstance(answer, dict) and type(answer.get("_id")) is str
             ))
     for indexes, results, _ in windows:
+        if indexes and indexes[-1] - indexes[0] == len(indexes) - 1 == len(results) - 1:  # a whole window
+            placeholders[indexes[0] : indexes[-1] + 1] = [{"type": "Placeholder", "_id": i} for i in map(_ID, results)]
+            continue
         for index, answer in zip(indexes, results, strict=True):
             placeholders[index] = {"type": "Placeholder", "_id": answer["_id"]}
     if cache is not None and runs:
