@@ -329,6 +329,7 @@ def scenario(run: Runner, heartbeat_timeout: float = 35.0) -> None:
     _casts(run)
     _bodies(run)
     _paths(run)
+    _numbers(run)
     _websockets(run, heartbeat_timeout)
 
 
@@ -762,6 +763,24 @@ def _paths(run: Runner) -> None:
     pid = _get(answer, "resource", "_id", default="5f0000000000000000000098")
     run.call("PUT", f"/projects/{pid}", "owner", {"u": {"b": 2}, "permissions.x": 1})
     run.call("GET", f"/projects/{pid}", "owner")
+
+
+def _numbers(run: Runner) -> None:
+    """Numbers as JavaScript reads and writes them: integral floats, exponents, integers beyond
+    2**53, overflow; the hash v1 computes is the MD5 of ``JSON.stringify`` (duplicates found)."""
+    numbers = ("[1.0,2.50,1e21,1e-7,-0.0,123456789012345680000,0.30000000000000004,9007199254740993,1E400,"
+               "-1e-400,100000000000000000000000,5e-324,1.7976931348623157e308,0.1e1,1.5E+3,2e-6,3.47e-6,"
+               "1e16,4.5e16,9470000000000000.0,1e20]")
+    json_type = {"Content-Type": "application/json"}
+    answer = run.call("POST", "/objects", "owner", data='[{"type":"Numbers","v":' + numbers + "}]", headers=json_type)
+    oid = _get(answer, "resources", 0, "_id", default="5f0000000000000000000097")
+    run.call("GET", f"/objects/{oid}", "owner")
+    run.call("POST", "/objects/getbulk", "owner", [oid])
+    # the same numbers written otherwise: the same JSON.stringify, so the same hash and object
+    run.call("POST", "/objects", "owner", data='[{"type":"Numbers","v":' + numbers.replace("1.0,", "1,") + "}]",
+             headers=json_type)
+    run.call("PUT", f"/objects/{oid}", "owner", data='{"w":[2e-6,1e17,5.0]}', headers=json_type)
+    run.call("GET", f"/objects/{oid}?fields=w", "owner")
 
 
 def _websockets(run: Runner, heartbeat_timeout: float) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import zlib
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ _READ_CHUNK = 256 * 1024
 MAX_DEPTH = 200
 TOO_DEEP = "RangeError: Maximum call stack size exceeded"
 _FLOAT_NEEDS_JS = re.compile(rb"\d\.0*(?![0-9])|\d[eE]")
+#: an integer of 16 digits or more (maybe beyond 2**53, where JavaScript rounds it)
+_LONG_INTEGER = re.compile(rb"(?<![0-9.])[0-9]{16,}(?![0-9.eE])")
 
 
 class BodyError(Exception):
@@ -45,12 +48,24 @@ def _js_float(text: str) -> int | float:
     return value
 
 
+def _js_int(text: str) -> int | float:
+    """An integer as JavaScript reads it: a double beyond 2**53 (rounded to the nearest)."""
+    value = int(text)
+    if abs(value) <= 2**53:
+        return value
+    try:
+        return float(value)
+    except OverflowError:
+        return math.copysign(math.inf, value)
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"Unexpected token {name[0]} in JSON")
 
 
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON (object or array only), numbers typed the JavaScript way (``1.0`` -> ``1``).
+    """Strict JSON (object or array only), numbers typed the JavaScript way (``1.0`` -> ``1``,
+    integers beyond 2**53 rounded to doubles, ``1e400`` -> infinity).
 
     Invalid UTF-8 becomes U+FFFD, as Node decodes it.
     """
@@ -61,8 +76,9 @@ def parse_json(raw: bytes) -> Any:
     if stripped[0] not in "{[":
         raise BodyError(400, f"SyntaxError: Unexpected token {stripped[0]} in JSON at position 0")
     parse_float = _js_float if _FLOAT_NEEDS_JS.search(raw) else float
+    parse_int = _js_int if _LONG_INTEGER.search(raw) else int
     try:
-        value = json.loads(text, parse_float=parse_float, parse_constant=_reject_constant)
+        value = json.loads(text, parse_float=parse_float, parse_int=parse_int, parse_constant=_reject_constant)
     except ValueError as exc:
         position = getattr(exc, "pos", 0)
         raise BodyError(400, f"SyntaxError: Unexpected token in JSON at position {position}") from exc

@@ -16,8 +16,10 @@ Two digests identify an object:
   writes its compact JSON (keys in the order the caller gave them, non-ASCII kept, ``hash`` left
   out), and the MD5 of those bytes is appended to them as the last key, which is what goes on the
   wire. This is the rule v1 servers apply themselves to an object that comes without a hash (the
-  MD5 of the JSON text as received), so the client and the server's de-duplication agree, and
-  the hash is the same in every run, on every machine, for every equal object.
+  MD5 of ``JSON.stringify`` of the object), so the client and the server's de-duplication agree,
+  and the hash is the same in every run, on every machine, for every equal object. Only numbers
+  that JavaScript writes otherwise than ``orjson`` (integral floats such as ``1.0``, exponents of
+  -6 and +16 to +20, integers beyond 2**53) make a server's hash of the same object differ.
 
 Example::
 
