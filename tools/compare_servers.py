@@ -763,6 +763,21 @@ def _paths(run: Runner) -> None:
     pid = _get(answer, "resource", "_id", default="5f0000000000000000000098")
     run.call("PUT", f"/projects/{pid}", "owner", {"u": {"b": 2}, "permissions.x": 1})
     run.call("GET", f"/projects/{pid}", "owner")
+    # numbers in paths index arrays; closed models set paths into Mixed ones and array items only
+    answer = run.call("POST", "/streams", "owner", {"name": "items", "tags": ["a", "b"], "arr": [1, {"k": 1}],
+                                                      "layers": [{"name": "L"}]})
+    sid = _get(answer, "resource", "streamId", default="none")
+    for body in ({"tags.0": "z"}, {"tags.3": "w"}, {"arr.1.k": 2}, {"arr.0.q": 1}, {"arr.5": 7}, {"arr.x": 1},
+                 {"layers.0.name": "M"}, {"arr.01": 3}, {"tags.1": {"a": 1}}, {"arr": {"0": 9}}):
+        run.call("PUT", f"/streams/{sid}", "owner", body)
+    run.call("GET", f"/streams/{sid}?fields=tags,arr,layers,__v", "owner")
+    answer = run.call("POST", f"/comments/stream/{sid}", "owner", {"text": "t", "labels.0": "a", "view.c": 1,
+                                                                    "x.y": 1})
+    cid = _get(answer, "resource", "_id", default="5f0000000000000000000096")
+    for body in ({"labels.2": "c"}, {"view.d.e": 2}, {"view": {"o.p": 3}}, {"text.x": 1}):
+        run.call("PUT", f"/comments/{cid}", "owner", body)
+    run.call("GET", f"/comments/{cid}", "owner")
+    run.call("POST", f"/comments/stream/{sid}", "owner", {"text": "t", "view": {"a.b": 1}})
 
 
 def _numbers(run: Runner) -> None:

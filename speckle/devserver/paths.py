@@ -11,7 +11,11 @@ declare, and mongoose 5 sets them as *paths*, not as plain keys:
 * a path through a value that is no object: a falsy one (``null``, ``false``, ``0``, ``""``)
   becomes ``{}`` on the way, a string, number or ``true`` makes mongoose throw
   ``TypeError: Cannot create property 'x' on string '...'``; declared paths are set whole, a
-  path into a ``Mixed`` one (``baseProperties.x``) sets inside it.
+  path into a ``Mixed`` one (``baseProperties.x``) sets inside it;
+* a number in a path indexes an array (``tags.3`` sets the fourth tag, the holes before it are
+  stored as null); another key of an array stores nothing;
+* closed models (``strict``) set a path only into a ``Mixed`` path, a nested one, or an array
+  by index; other paths are ignored.
 
 On insert, the MongoDB driver (``bson`` 1.1, ``checkKeys``) refuses a document holding, at any
 depth, a key that starts with ``$`` or contains a dot (``Error: key a.b must not contain '.'``);
@@ -39,7 +43,8 @@ def needs_paths(body: Mapping[str, Any], declared: Mapping[str, Any]) -> bool:
 
 
 def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Mapping[str, Any] | None,
-              kinds: Mapping[str, str], arrays: list[list[str]] | None = None) -> Document:
+              kinds: Mapping[str, str], arrays: list[list[str]] | None = None,
+              elements: list[tuple[str, str, Any]] | None = None) -> Document:
     """The top-level values ``doc.set(body)`` leaves on a document of an open model.
 
     Arguments:
@@ -48,8 +53,10 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
         current {Mapping} -- the stored document (None for a new one); not modified
         kinds {Mapping} -- the kind of each declared path that is no object (``String``,
             ``Boolean``...): a path through one of them fails like mongoose's
-        arrays {list} -- receives the path of each array set in place of a different value
-            (mongoose bumps a saved document's ``__v`` then)
+        arrays {list} -- receives the path of each array set in place of a different value, or
+            given a property that is no index (mongoose bumps a saved document's ``__v`` then)
+        elements {list} -- receives ``(key, path, value)`` for each item of a top-level array
+            set by its index (``tags.1``), for the caller to cast it as mongoose does
 
     Returns:
         dict -- each top-level key the body sets, with its whole new value, in the order
@@ -83,12 +90,28 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
             node = out[head] = {}
         for index in range(1, len(parts)):
             part = parts[index]
+            last = index == len(parts) - 1
+            if type(node) is list:
+                if not (part.isascii() and part.isdigit()):
+                    if arrays is not None:  # a property of an array: not stored, the array saved again
+                        arrays.append(parts[:index])
+                    return
+                slot = int(part)
+                prior = node[slot] if slot < len(node) else _MISSING
+                if last:
+                    if elements is not None and index == 1:
+                        elements.append((head, f"{head}.{part}", value))
+                    _put(node, slot, value)
+                    return
+                if prior is _MISSING or not _truthy(prior):
+                    prior = {}
+                    _put(node, slot, prior)
+                node = prior
+                continue
             if type(node) is not dict:
-                if type(node) is list:
-                    return  # a property of an array: not stored
                 kind = "boolean" if isinstance(node, bool) else "number" if isinstance(node, (int, float)) else "string"
                 raise SpeckleError(f"Cannot create property '{part}' on {kind} '{js_string(node)}'", "TypeError")
-            if index == len(parts) - 1:
+            if last:
                 if arrays is not None and type(value) is list and value != node.get(part, _MISSING):
                     arrays.append(parts)
                 node[part] = value
@@ -98,21 +121,32 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
                 step = node[part] = {}
             node = step
 
+    def whole(parts: list[str]) -> bool:
+        """A declared path, or an item of a declared array: an object there is set, not merged."""
+        return parts[0] in declared and (len(parts) == 1 or (parts[1].isascii() and parts[1].isdigit()))
+
     def merge(parts: list[str], value: Mapping[str, Any]) -> None:
         for key, item in value.items():
             sub = parts + key.split(".")
-            if type(item) is dict and not (len(sub) == 1 and sub[0] in declared):
+            if type(item) is dict and not whole(sub):
                 merge(sub, item)
             else:
                 assign(sub, item)
 
     for key, value in body.items():
         parts = key.split(".")
-        if type(value) is dict and not (len(parts) == 1 and key in declared):
+        if type(value) is dict and not whole(parts):
             merge(parts, value)
         else:
             assign(parts, value)
     return out
+
+
+def _put(items: list[Any], slot: int, value: Any) -> None:
+    """``items[slot] = value`` as JavaScript does it: the holes up to ``slot`` are stored as null."""
+    if slot >= len(items):
+        items.extend([None] * (slot + 1 - len(items)))
+    items[slot] = value
 
 
 def updated_order(new: Any, old: Any) -> Any:

@@ -318,10 +318,21 @@ def cast_body(
         tuple -- ``(fields to set, cast failures in body order)``
     """
     model = MODELS[collection]
-    if not model.strict and paths.needs_paths(body, model.fields):  # dotted keys, objects merged
-        body = paths.set_paths(body, model.fields, current, KINDS[collection])
-    out: Document = {}
     errors: list[PathError] = []
+    if model.strict and any("." in key for key in body):
+        body = {key: value for key, value in body.items() if "." not in key or _settable(model, key)}
+    if "." in "".join(body) or (not model.strict and paths.needs_paths(body, model.fields)):
+        elements: list[tuple[str, str, Any]] = []  # dotted keys are paths; open models merge objects
+        body = paths.set_paths(body, model.fields, current, KINDS[collection], elements=elements)
+        for key, label, value in elements:  # an array's item set by its index is cast alone
+            spec = model.fields.get(key)
+            if isinstance(spec, ArrayOf) and isinstance(spec.item, Scalar) and key in body:
+                try:
+                    _scalar(spec.item, value)
+                except CastFailure:
+                    errors.append(_cast_error(spec.item.kind, value, label))
+                    del body[key]
+    out: Document = {}
     for key, value in body.items():
         spec = model.fields.get(key)
         if key in skip or spec is None:
@@ -339,6 +350,17 @@ def cast_body(
         if ok:
             out[key] = cast
     return out, errors
+
+
+def _settable(model: Model, key: str) -> bool:
+    """Whether a closed model sets a dotted key: into a ``Mixed`` or nested path, or an array's
+    item by its index (mongoose ignores other paths of closed models)."""
+    head, _, rest = key.partition(".")
+    spec = model.fields.get(head)
+    if spec is MIXED or isinstance(spec, Nested):
+        return True
+    index = rest.partition(".")[0]
+    return isinstance(spec, ArrayOf) and index.isascii() and index.isdigit()
 
 
 def validation_failure(collection: str, errors: list[PathError]) -> SpeckleError:

@@ -43,6 +43,21 @@ def test_dotted_keys_are_paths_and_objects_merge_into_undeclared_paths() -> None
     assert current == before  # the stored document is never changed by a failed or computed set
 
 
+def test_numbers_in_paths_index_arrays() -> None:
+    current = {"tags": ["a", "b"], "arr": [1, {"k": 1}]}
+    elements: list[tuple[str, str, Any]] = []
+    out = set_paths({"tags.3": "w", "arr.1.k": 2, "arr.01": 3}, STREAMS, current, KINDS["streams"],
+                    elements=elements)
+    assert out == {"tags": ["a", "b", None, "w"], "arr": [1, 3]}
+    assert elements == [("tags", "tags.3", "w"), ("arr", "arr.01", 3)]
+    arrays: list[list[str]] = []
+    assert stream_paths({"arr": {"0": 9}}, current) == {"arr": [9, {"k": 1}]}
+    set_paths({"arr.x": 1}, STREAMS, current, KINDS["streams"], arrays)
+    assert arrays == [["arr"]]  # another key of an array stores nothing, but saves the array again
+    with pytest.raises(SpeckleError, match="Cannot create property 'q' on number '1'"):
+        stream_paths({"arr.0.q": 1}, current)
+
+
 def test_arrays_set_at_undeclared_paths_are_reported_for_versioning() -> None:
     arrays: list[list[str]] = []
     set_paths({"w": [1], "u.f": [2], "same": [3], "tags": ["x"]}, STREAMS, {"same": [3], "u": {}},
@@ -97,6 +112,13 @@ def test_the_local_server_merges_and_refuses_like_the_real_one(http: Http) -> No
     assert stream["props"] == {"a": 1, "b": 2, "c": 3} and stream["k"] == {"l": 2}
     assert list(stream).index("y") < list(stream).index("z")  # new keys: sorted
     assert stream["__v"] == 1  # an array was set
+    refused = http("PUT", f"/streams/{sid}", owner, json={"tags.1": {"a": 1}})
+    assert refused.json()["message"] == ('ValidationError: tags.1: Cast to String failed for value "{ a: 1 }" '
+                                         'at path "tags.1"')
+    # closed models: paths into Mixed ones and array items only
+    comment = http.ok("POST", f"/comments/stream/{sid}", owner, json={"text": "t", "view.c": 1, "labels.1": "b",
+                                                                       "text.x": 1})["resource"]
+    assert comment["view"] == {"c": 1} and comment["labels"] == [None, "b"] and comment["text"] == "t"
     refused = http("POST", "/streams", owner, json={"name": "S", "$where": 1})
     assert refused.status_code == 400 and refused.json()["message"] == "Error: key $where must not start with '$'"
     refused = http("POST", "/objects", owner, json=[{"type": "A", "n": 1}, {"type": "B", "l": [{"a.b": 1}]}])

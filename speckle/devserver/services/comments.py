@@ -44,7 +44,7 @@ def create_comment(call: Call) -> Document:
         raise type_error("push", "undefined")
     # v1 builds the comment, pushes its id into the target and saves both: the target keeps
     # the id even when the comment fails validation (cast failures, then a missing text)
-    fields, errors = schema.cast_body("comments", call.body_dict())
+    fields, errors = schema.cast_body("comments", call.body_dict(), models.DEFAULTS["comments"])
     comment = models.new_document(
         "comments", fields, owner=call.uid or None, resource={"resourceType": rtype, "resourceId": rid},
     )
