@@ -219,10 +219,16 @@ def array_paths(collection: str) -> frozenset[str]:
 
 
 def versioned(collection: str, doc: Mapping[str, Any], changes: Mapping[str, Any]) -> bool:
-    """Whether mongoose bumps ``__v`` when ``changes`` are set on ``doc``: an array path changes,
-    or (open models) an array is set at an undeclared path."""
+    """Whether mongoose bumps ``__v`` when ``changes`` are set on ``doc``: an array is set in
+    place of a different value (a declared array path given a whole value that casts, or, on open
+    models, an array at an undeclared path); setting an item by its index, ``null`` or a value
+    that fails its cast bumps nothing."""
     paths = array_paths(collection)
-    if any(key in paths and doc.get(key) != value for key, value in changes.items()):
+    try:
+        cast, _ = schema.cast_body(collection, {k: v for k, v in changes.items() if k in paths}, doc)
+    except SpeckleError:
+        return False  # the save fails
+    if any(type(value) is list and doc.get(key) != value for key, value in cast.items()):
         return True
     model = schema.MODELS[collection]
     if model.strict:
@@ -232,19 +238,12 @@ def versioned(collection: str, doc: Mapping[str, Any], changes: Mapping[str, Any
         set_paths(changes, model.fields, doc, schema.KINDS[collection], arrays)
     except SpeckleError:
         return False  # the save fails
-    return any(path[0] not in model.fields for path in arrays)
-
-
-def add_late_defaults(collection: str, doc: Document) -> Document:
-    """A document saved by mongoose gains the missing :class:`Late` defaults, at its end."""
-    for key, value in SCHEMA_PATHS[collection]:
-        if isinstance(value, Late) and key not in doc:
-            doc[key] = copy.deepcopy(value.value)
-    return doc
+    # a declared key set whole is judged by its cast above
+    return any(len(path) > 1 or path[0] not in model.fields for path in arrays)
 
 
 def apply(collection: str, doc: Document, body: Mapping[str, Any], *,
-          ignore: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> Document:
+          ignore: tuple[str, ...] = (), skip: tuple[str, ...] = (), late: bool = False) -> Document:
     """``doc.set(body)``: cast the body to the schema and set it on ``doc`` (not ``_id``/``__v``).
 
     Arguments:
@@ -253,6 +252,8 @@ def apply(collection: str, doc: Document, body: Mapping[str, Any], *,
         body {Mapping} -- the client-supplied fields
         ignore {tuple} -- paths whose cast failures are dropped silently (v1 re-assigns them)
         skip {tuple} -- keys set as given (the route already prepared them)
+        late {bool} -- the save also writes the missing :class:`Late` defaults (sorted with the
+            new keys, as mongoose writes the changed paths)
 
     Returns:
         dict -- ``doc``
@@ -272,8 +273,12 @@ def apply(collection: str, doc: Document, body: Mapping[str, Any], *,
             doc[key] = updated_order(value, doc[key])
         else:
             added.append(key)
-    for key in sorted(added):
-        doc[key] = fields[key]
+    defaults = {}
+    if late:
+        defaults = {key: copy.deepcopy(value.value) for key, value in SCHEMA_PATHS[collection]
+                    if isinstance(value, Late) and key not in doc and key not in fields}
+    for key in sorted([*added, *defaults]):
+        doc[key] = fields[key] if key in fields else defaults[key]
     return doc
 
 

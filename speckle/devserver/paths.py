@@ -51,8 +51,9 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
         body {Mapping} -- the client-supplied fields
         declared {Mapping} -- the schema's top-level paths (set whole, cast by the caller)
         current {Mapping} -- the stored document (None for a new one); not modified
-        kinds {Mapping} -- the kind of each declared path that is no object (``String``,
-            ``Boolean``...): a path through one of them fails like mongoose's
+        kinds {Mapping} -- the kind of each declared single-valued path (``String``,
+            ``Boolean``..., ``Mixed``): a path through a typed one fails like mongoose's, objects
+            inside a ``Mixed`` one are set whole
         arrays {list} -- receives the path of each array set in place of a different value, or
             given a property that is no index (mongoose bumps a saved document's ``__v`` then)
         elements {list} -- receives ``(key, path, value)`` for each item of a top-level array
@@ -75,19 +76,40 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
             return out[key]
         return _MISSING
 
+    created: set[tuple[str, ...]] = set()  # objects this update made on the way (set whole)
+    assigned: set[tuple[str, ...]] = set()  # paths this update set
+
+    def stored(path: list[str]) -> bool:
+        """Whether the value at ``path`` is the stored one (nothing on the way set by this update)."""
+        return not any(tuple(path[:i]) in created or tuple(path[:i]) in assigned for i in range(1, len(path) + 1))
+
+    def bumps(parts: list[str], value: Any, prior: Any) -> bool:
+        """Whether setting ``value`` at ``parts`` makes mongoose bump ``__v``: an array set in place
+        of a different value, not inside an object this update made."""
+        if any(tuple(parts[:i]) in created for i in range(1, len(parts))):
+            return False
+        return type(value) is list and value != prior
+
     def assign(parts: list[str], value: Any) -> None:
         head = parts[0]
         if len(parts) == 1:
-            if arrays is not None and type(value) is list and value != (current or {}).get(head, _MISSING):
+            if arrays is not None and bumps(parts, value, (current or {}).get(head, _MISSING)):
                 arrays.append(parts)
             out[head] = value
+            assigned.add((head,))
             return
         node = top(head)
-        if head in kinds and (node is _MISSING or not _truthy(node)):
+        typed = head in declared and kinds.get(head, "Array") != "Mixed"  # neither Mixed nor open
+        if typed and (node is _MISSING or not _truthy(node)):
             out[head] = {}  # mongoose sets {} on the typed path: its cast fails (reported by the caller)
+            if elements is not None and len(parts) == 2:
+                elements.append((head, f"{head}.{parts[1]}", value))
             return
         if node is _MISSING or not _truthy(node):
+            if node is not _MISSING and node is not None and stored(parts[:1]):
+                raise _stored_falsy(parts[1], node)
             node = out[head] = {}
+            created.add((head,))
         for index in range(1, len(parts)):
             part = parts[index]
             last = index == len(parts) - 1
@@ -101,29 +123,41 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
                 if last:
                     if elements is not None and index == 1:
                         elements.append((head, f"{head}.{part}", value))
+                    if arrays is not None and bumps(parts, value, prior):
+                        arrays.append(parts)
                     _put(node, slot, value)
+                    assigned.add(tuple(parts))
                     return
                 if prior is _MISSING or not _truthy(prior):
                     prior = {}
                     _put(node, slot, prior)
+                    created.add(tuple(parts[: index + 1]))
                 node = prior
                 continue
             if type(node) is not dict:
                 kind = "boolean" if isinstance(node, bool) else "number" if isinstance(node, (int, float)) else "string"
+                if kind == "string" and part.isascii() and part.isdigit() and int(part) < len(node):
+                    raise SpeckleError(f"Cannot assign to read only property '{part}' of string '{node}'", "TypeError")
                 raise SpeckleError(f"Cannot create property '{part}' on {kind} '{js_string(node)}'", "TypeError")
             if last:
-                if arrays is not None and type(value) is list and value != node.get(part, _MISSING):
+                if arrays is not None and bumps(parts, value, node.get(part, _MISSING)):
                     arrays.append(parts)
                 node[part] = value
+                assigned.add(tuple(parts))
                 return
             step = node.get(part, _MISSING)
             if step is _MISSING or not _truthy(step):
+                if step is not _MISSING and step is not None and stored(parts[: index + 1]):
+                    raise _stored_falsy(parts[index + 1], step)
                 step = node[part] = {}
+                created.add(tuple(parts[: index + 1]))
             node = step
 
     def whole(parts: list[str]) -> bool:
-        """A declared path, or an item of a declared array: an object there is set, not merged."""
-        return parts[0] in declared and (len(parts) == 1 or (parts[1].isascii() and parts[1].isdigit()))
+        """A declared path, a path inside a ``Mixed`` one, or an item of a declared array: an
+        object there is set, not merged."""
+        return parts[0] in declared and (len(parts) == 1 or kinds.get(parts[0]) == "Mixed"
+                                         or (parts[1].isascii() and parts[1].isdigit()))
 
     def merge(parts: list[str], value: Mapping[str, Any]) -> None:
         for key, item in value.items():
@@ -140,6 +174,14 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
         else:
             assign(parts, value)
     return out
+
+
+def _stored_falsy(part: str, value: Any) -> SpeckleError:
+    """The database's refusal of a path through a stored ``false``, ``0`` or ``""``: mongoose
+    updates the path itself there (a ``null`` or missing value is replaced by an object first).
+    Worded as the reference server's database words it."""
+    kind = "boolean" if isinstance(value, bool) else "number" if isinstance(value, (int, float)) else "string"
+    return SpeckleError(f"Cannot create property '{part}' on {kind} '{js_string(value)}'", "MongoError")
 
 
 def _put(items: list[Any], slot: int, value: Any) -> None:

@@ -128,10 +128,10 @@ MODELS: dict[str, Model] = {
         "jobNumber": STRING,
     }),
 }
-#: The declared paths of each model that hold no object (a path through one fails, see
+#: The kind of each declared single-valued path of each model (see
 #: :func:`~speckle.devserver.paths.set_paths`).
 KINDS: dict[str, dict[str, str]] = {
-    collection: {key: spec.kind for key, spec in model.fields.items() if isinstance(spec, Scalar) and spec is not MIXED}
+    collection: {key: spec.kind for key, spec in model.fields.items() if isinstance(spec, Scalar)}
     for collection, model in MODELS.items()
 }
 
@@ -319,6 +319,7 @@ def cast_body(
     """
     model = MODELS[collection]
     errors: list[PathError] = []
+    failed: dict[str, PathError] = {}  # keys whose item set by index failed its cast
     if model.strict and any("." in key for key in body):
         body = {key: value for key, value in body.items() if "." not in key or _settable(model, key)}
     if "." in "".join(body) or (not model.strict and paths.needs_paths(body, model.fields)):
@@ -330,10 +331,12 @@ def cast_body(
                 try:
                     _scalar(spec.item, value)
                 except CastFailure:
-                    errors.append(_cast_error(spec.item.kind, value, label))
-                    del body[key]
+                    failed[key] = _cast_error(spec.item.kind, value, label)
     out: Document = {}
     for key, value in body.items():
+        if key in failed and type(value) is list:  # the array holds the item: only it failed
+            errors.append(failed[key])
+            continue
         spec = model.fields.get(key)
         if key in skip or spec is None:
             if key in skip or not model.strict:
@@ -347,7 +350,9 @@ def cast_body(
             elif not model.strict:
                 out[key] = value
             continue
-        if ok:
+        if key in failed:  # the path made {} in place of the array (refused above) and an item failed
+            errors.append(failed[key])
+        elif ok:
             out[key] = cast
     return out, errors
 

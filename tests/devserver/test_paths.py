@@ -65,6 +65,28 @@ def test_arrays_set_at_undeclared_paths_are_reported_for_versioning() -> None:
     assert arrays == [["w"], ["u", "f"], ["tags"]]
 
 
+def test_updates_that_mongoose_and_the_database_treat_apart() -> None:
+    current = {"f": False, "n": None, "u": {"k": 1}}
+    arrays: list[list[str]] = []
+    out = set_paths({"y": {"q": [7]}, "u.l": [1]}, STREAMS, current, KINDS["streams"], arrays)
+    assert out == {"y": {"q": [7]}, "u": {"k": 1, "l": [1]}}
+    assert arrays == [["u", "l"]]  # an array inside an object the update made is set with it
+    with pytest.raises(SpeckleError, match="Cannot create property '0' on boolean 'false'") as stored:
+        stream_paths({"f.0": 1}, current)
+    assert stored.value.name == "MongoError"  # a stored false: the database refuses the path
+    assert stream_paths({"f": False, "f.0": 1}, current) == {"f": {"0": 1}}  # set by the same update
+    assert stream_paths({"n.0": 1}, current) == {"n": {"0": 1}}
+    assert stream_paths({"globalMeasures.units": {"r.s": None}}, {"globalMeasures": {}}) == {
+        "globalMeasures": {"units": {"r.s": None}}}  # inside a Mixed path: set whole, keys as given
+
+
+def test_json_bodies_list_index_keys_first_as_json_parse_does() -> None:
+    from speckle.devserver.http_body import parse_json
+    body = parse_json(b'{"q": 1, "10": 2, "2": {"b": 1, "0": 2}, "01": 3, "-1": 4, "4294967295": 5, "4294967294": 6}')
+    assert list(body) == ["2", "10", "4294967294", "q", "01", "-1", "4294967295"]
+    assert list(body["2"]) == ["0", "b"]
+
+
 def test_an_update_appends_new_keys_sorted_and_keeps_the_old_ones_in_place() -> None:
     assert list(updated_order({"z": 1, "b": 2, "a": {"y": 1, "x": 2}}, {"a": {"y": 0}, "z": 0})) == ["a", "z", "b"]
     assert list(updated_order({"y": 1, "x": 2}, {"y": 0})) == ["y", "x"]
@@ -92,8 +114,10 @@ def test_setting_any_body_fails_only_with_the_servers_error_and_never_touches_th
     before = json.dumps(current)
     try:
         out = stream_paths(body, current)
-    except SpeckleError as exc:
-        assert exc.name == "TypeError" and "Cannot create property" in exc.text
+    except SpeckleError as exc:  # a path through a string, number or true, or a stored false
+        assert exc.name in ("TypeError", "MongoError")
+        assert exc.text.startswith(("Cannot create property", "Cannot assign to read only property"))
+        assert json.dumps(current) == before
         return
     assert json.dumps(current) == before
     plain = all("." not in k and not isinstance(v, dict) for k, v in body.items())
@@ -112,6 +136,13 @@ def test_the_local_server_merges_and_refuses_like_the_real_one(http: Http) -> No
     assert stream["props"] == {"a": 1, "b": 2, "c": 3} and stream["k"] == {"l": 2}
     assert list(stream).index("y") < list(stream).index("z")  # new keys: sorted
     assert stream["__v"] == 1  # an array was set
+    fresh = http.ok("POST", "/streams", owner, json={"name": "F"})["resource"]["streamId"]
+    http.ok("PUT", f"/streams/{fresh}", owner, json={"zz": 1, "commitMessage": "m"})
+    keys = [k for k in http.ok("GET", f"/streams/{fresh}", owner)["resource"] if k != "layers"]
+    # the defaults the first save adds sort with the new keys
+    assert keys[-4:] == ["baseProperties", "commitMessage", "globalMeasures", "zz"]
+    crashed = http("PUT", f"/streams/{sid}", owner, json={"canRead": None, "private": "maybe"})
+    assert crashed.status_code == 400 and "filter" in crashed.json()["message"]
     refused = http("PUT", f"/streams/{sid}", owner, json={"tags.1": {"a": 1}})
     assert refused.json()["message"] == ('ValidationError: tags.1: Cast to String failed for value "{ a: 1 }" '
                                          'at path "tags.1"')

@@ -145,6 +145,9 @@ def update_stream(call: Call) -> Document:
             body["objects"] = _object_ids(bulk_save(call, full))
             saved_objects = True
     models.check_version(stream, body)
+    for key in ("canRead", "canWrite"):  # stream.canRead.filter(...) crashes before the save validates
+        if key in body and body[key] is None:
+            raise type_error("filter", "null")
     # mongoose bumps __v when an array path changes (canRead/canWrite compared as sent, nulls included)
     version = models.versioned("streams", stream, {k: v for k, v in body.items() if k != "objects"})
     objects_before = stream.get("objects")
@@ -152,12 +155,13 @@ def update_stream(call: Call) -> Document:
     # drops their cast failures: the old lists stay; `objects` is re-assigned likewise
     # when objects were saved
     models.apply("streams", stream, body, ignore=("canRead", "canWrite"),
-                 skip=("objects",) if saved_objects else ())
-    for key in ("canRead", "canWrite"):
-        stream[key] = [u for u in schema.clean_ids(stream.get(key))] \
-            if isinstance(stream.get(key), list) else stream.get(key)
+                 skip=("objects",) if saved_objects else (), late=True)
+    for key in ("canRead", "canWrite"):  # stream.canRead.filter(...): null (or nothing) crashes it
+        if not isinstance(stream.get(key), list):
+            raise type_error("filter", "null" if key in stream else "undefined")
+        stream[key] = list(schema.clean_ids(stream[key]))
     version = version or stream.get("objects") != objects_before
-    call.store.save("streams", models.touch(models.add_late_defaults("streams", stream), version=version))
+    call.store.save("streams", models.touch(stream, version=version))
     return {"success": True, "message": "Patched stream fields: " + ",".join(body.keys())}
 
 
