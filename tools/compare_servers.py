@@ -789,6 +789,9 @@ def _paths(run: Runner) -> None:
                  {"x": "str", "x.0": 1}):
         run.call("PUT", f"/streams/{sid}", "owner", body)
     run.call("GET", f"/streams/{sid}?omit=objects", "owner")
+    # a hash is computed when JavaScript finds none: {} and [] are true, 0 and "" false
+    for entry in ({"type": "H", "hash": {}}, {"type": "H", "hash": 0, "n": 1}, {"type": "H", "hash": "", "n": 2}):
+        run.call("POST", "/objects", "owner", [entry])
 
 
 def _numbers(run: Runner) -> None:

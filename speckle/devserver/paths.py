@@ -100,12 +100,12 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
             return
         node = top(head)
         typed = head in declared and kinds.get(head, "Array") != "Mixed"  # neither Mixed nor open
-        if typed and (node is _MISSING or not _truthy(node)):
+        if typed and (node is _MISSING or not truthy(node)):
             out[head] = {}  # mongoose sets {} on the typed path: its cast fails (reported by the caller)
             if elements is not None and len(parts) == 2:
                 elements.append((head, f"{head}.{parts[1]}", value))
             return
-        if node is _MISSING or not _truthy(node):
+        if node is _MISSING or not truthy(node):
             if node is not _MISSING and node is not None and stored(parts[:1]):
                 raise _stored_falsy(parts[1], node)
             node = out[head] = {}
@@ -128,7 +128,7 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
                     _put(node, slot, value)
                     assigned.add(tuple(parts))
                     return
-                if prior is _MISSING or not _truthy(prior):
+                if prior is _MISSING or not truthy(prior):
                     prior = {}
                     _put(node, slot, prior)
                     created.add(tuple(parts[: index + 1]))
@@ -146,7 +146,7 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
                 assigned.add(tuple(parts))
                 return
             step = node.get(part, _MISSING)
-            if step is _MISSING or not _truthy(step):
+            if step is _MISSING or not truthy(step):
                 if step is not _MISSING and step is not None and stored(parts[: index + 1]):
                     raise _stored_falsy(parts[index + 1], step)
                 step = node[part] = {}
@@ -206,7 +206,7 @@ def updated_order(new: Any, old: Any) -> Any:
     return out
 
 
-def _truthy(value: Any) -> bool:
+def truthy(value: Any) -> bool:
     """JavaScript truthiness of a JSON value (``[]`` and ``{}`` are true)."""
     if isinstance(value, (dict, list)):
         return True

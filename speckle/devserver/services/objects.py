@@ -69,7 +69,7 @@ def bulk_save(call: Call, entries: Any) -> list[Any]:
     for entry in entries:
         if entry is None:
             raise ServerCrash("Cannot read property 'hash' of null", "TypeError")
-        if isinstance(entry, dict) and entry.get("type") != models.PLACEHOLDER and not entry.get("hash"):
+        if isinstance(entry, dict) and entry.get("type") != models.PLACEHOLDER and not paths.truthy(entry.get("hash")):
             text = dumps(entry)
             digest = hashlib.md5(text.encode("utf-8")).hexdigest()
             if "hash" not in entry:
