@@ -790,7 +790,8 @@ def _paths(run: Runner) -> None:
         run.call("PUT", f"/streams/{sid}", "owner", body)
     run.call("GET", f"/streams/{sid}?omit=objects", "owner")
     # a hash is computed when JavaScript finds none: {} and [] are true, 0 and "" false
-    for entry in ({"type": "H", "hash": {}}, {"type": "H", "hash": 0, "n": 1}, {"type": "H", "hash": "", "n": 2}):
+    for entry in ({"type": "H", "hash": {}}, {"type": "H", "hash": 0, "n": 1}, {"type": "H", "hash": "", "n": 2},
+                  {"type": "H", "hash": [], "n": 3}, {"type": None, "private": "x.y", "geometryHash": {"p": [7]}}):
         run.call("POST", "/objects", "owner", [entry])
 
 

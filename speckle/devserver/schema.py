@@ -403,12 +403,13 @@ def clean_ids(value: Any) -> list[str]:
     return [item for item in value if isinstance(item, str) and item]
 
 
-def cast_in_place(collection: str, entry: Document) -> bool:
+def cast_in_place(collection: str, entry: Document, *, required: tuple[str, ...] = ()) -> bool:
     """Cast the declared fields of a new document in place; ``True`` when a value changed.
 
     The fast path of bulk saves: only the keys the schema declares are looked at, and a
     value that already has its type (a ``str`` for a ``String``) is left alone. Raises
-    the ``ValidationError`` (failures in body order) when a field cannot be cast.
+    the ``ValidationError`` when a field cannot be cast: the cast failures in body order,
+    then the ``required`` paths that are empty (as mongoose validates after setting).
     """
     declared = MODELS[collection].fields
     changed = False
@@ -427,5 +428,6 @@ def cast_in_place(collection: str, entry: Document) -> bool:
             entry[key] = cast
             changed = True
     if failed:
-        raise validation_failure(collection, cast_body(collection, entry)[1])
+        empty = [required_error(path) for path in required if entry.get(path) in (None, "")]
+        raise validation_failure(collection, cast_body(collection, entry)[1] + empty)
     return changed

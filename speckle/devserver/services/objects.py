@@ -78,8 +78,9 @@ def bulk_save(call: Call, entries: Any) -> list[Any]:
     if all(models.is_placeholder(e) for e in entries):
         return entries
     for entry in entries:
-        if isinstance(entry, dict) and isinstance(entry.get("hash"), (dict, list)):
-            # v1 looks the hashes up first: the query cast fails (lowercase kind, model named)
+        if isinstance(entry, dict) and isinstance(entry.get("hash"), (dict, list)) and entry["hash"] != []:
+            # v1 looks the hashes up first: the query cast fails (lowercase kind, model named);
+            # an empty array adds nothing to the query's $in (it fails the save's cast instead)
             raise SpeckleError(
                 f'Cast to string failed for value {cast_value_text(entry["hash"])} at path "hash"'
                 ' for model "SpeckleObject"', "CastError")
@@ -93,7 +94,8 @@ def bulk_save(call: Call, entries: Any) -> list[Any]:
                 f'Parameter "obj" to Document() must be an object, got {_js_text(entry)}',
                 "ObjectParameterError",
             )
-        existing = known.get(entry.get("hash"))  # type: ignore[arg-type]
+        digest = entry.get("hash")
+        existing = known.get(digest) if isinstance(digest, str) else None
         if existing is not None:
             entry["_id"] = existing
         elif "_id" not in entry:
@@ -104,7 +106,7 @@ def bulk_save(call: Call, entries: Any) -> list[Any]:
             entry.clear()
             entry.update(expanded)
             texts.pop(id(entry), None)
-        if schema.cast_in_place("objects", entry):
+        if schema.cast_in_place("objects", entry, required=("type", "hash")):
             texts.pop(id(entry), None)  # the stored JSON must show the cast values
         for path in ("type", "hash"):
             if entry.get(path) in (None, ""):
