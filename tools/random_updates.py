@@ -32,6 +32,7 @@ UPDATES = 40
 #: what differs between two servers and is not compared
 _IDS = re.compile(r"[0-9a-f]{24}")
 _NODE20 = re.compile(r"Cannot read properties of (\w+) \(reading '([^']*)'\)")
+_DATES = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 def _value(rng: random.Random, depth: int = 0) -> Any:
@@ -111,6 +112,58 @@ def run_objects(base: str, seed: int) -> list[tuple[str, int, str, str]]:
     return out
 
 
+#: other resources: (create path, fixed fields of the created one, read and update path, keys)
+RESOURCES: dict[str, tuple[str, dict[str, Any], str, list[str]]] = {
+    "projects": ("/projects", {"name": "p"}, "/projects/{id}",
+                 ["name", "description", "tags", "streams", "permissions", "permissions.canRead", "private", "u", "a.b",
+                  "jobNumber", "canRead", "deleted", "x.0", "$y", "tags.0"]),
+    "comments": ("/comments/stream/{stream}", {"text": "t"}, "/comments/{id}",
+                 ["text", "flagged", "closed", "labels", "labels.1", "assignedTo", "priority", "status", "view",
+                  "view.camera", "screenshot", "resource", "otherResources", "u", "a.b", "$y"]),
+    "clients": ("/clients", {"role": "Sender"}, "/clients/{id}",
+                ["role", "documentName", "documentGuid", "documentType", "documentLocation", "online", "private",
+                 "canRead", "u", "a.b", "documentName.x", "$y"]),
+}
+
+
+def run_resource(kind: str, base: str, seed: int) -> list[tuple[str, int, str, str]]:
+    """The seed's ``kind`` against ``base``: one created with random fields, then 30 random updates."""
+    create, fixed, path, keys = RESOURCES[kind]
+    rng = random.Random(seed)
+    http = requests.Session()
+    answer = http.post(f"{base}/api/v1/accounts/register", timeout=30, json={
+        "email": f"fuzz-{uuid.uuid4().hex[:8]}@speckle.local", "password": "random updates", "company": "x"})
+    http.headers["Authorization"] = answer.json()["resource"]["apitoken"]
+    stream = http.post(f"{base}/api/v1/streams", json={"name": "s"}, timeout=30).json()["resource"]["streamId"]
+    out = []
+
+    def plain(text: str) -> str:
+        return _DATES.sub("<date>", _IDS.sub("<id>", text.replace(stream, "<stream>")))
+
+    def record(label: str, response: requests.Response, read_back: str) -> None:
+        message = _NODE20.sub(r"Cannot read property '\2' of \1", plain(response.text))
+        out.append((plain(label), response.status_code, message, plain(read_back)))
+
+    def read(resource_id: str) -> str:
+        doc = http.get(f"{base}/api/v1{path.format(id=resource_id)}", timeout=30).json()
+        doc = doc.get("resource", doc) if isinstance(doc, dict) else doc
+        for key in ("_id", "owner", "createdAt", "updatedAt", "streamId"):
+            doc.pop(key, None) if isinstance(doc, dict) else None
+        return json.dumps(doc)
+
+    body = {**fixed, **{rng.choice(keys): _value(rng) for _ in range(2)}}
+    if kind == "clients":
+        body["streamId"] = stream
+    created = http.post(f"{base}/api/v1{create.format(stream=stream)}", json=body, timeout=30)
+    resource_id = (created.json().get("resource") or {}).get("_id") if created.status_code == 200 else None
+    record(f"create {json.dumps(body)}", created, read(resource_id) if resource_id else "")
+    for _ in range(30 if resource_id else 0):
+        update = {rng.choice(keys): _value(rng) for _ in range(rng.randint(1, 3))}
+        record(json.dumps(update), http.put(f"{base}/api/v1{path.format(id=resource_id)}", json=update, timeout=30),
+               read(str(resource_id)))
+    return out
+
+
 def first_difference(real: list[tuple[str, int, str, str]], local: list[tuple[str, int, str, str]]) -> str | None:
     for index, (want, got) in enumerate(zip(real, local, strict=True)):
         if want != got:
@@ -123,10 +176,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--real", required=True, help="the real v1 server's URL")
     parser.add_argument("--seeds", default="1-24", help="seeds, as FIRST-LAST (default 1-24)")
-    parser.add_argument("--route", choices=("streams", "objects"), default="streams",
-                        help="updates of one stream, or a batch of objects then their updates (default streams)")
+    parser.add_argument("--route", choices=("streams", "objects", *RESOURCES), default="streams",
+                        help="updates of one stream, a batch of objects then their updates, or one other "
+                             "resource created then updated (default streams)")
     args = parser.parse_args(argv)
-    sequence = run if args.route == "streams" else run_objects
+    if args.route in RESOURCES:
+        def sequence(base: str, seed: int) -> list[tuple[str, int, str, str]]:
+            return run_resource(args.route, base, seed)
+    else:
+        sequence = run if args.route == "streams" else run_objects
     first, _, last = args.seeds.partition("-")
     seeds = range(int(first), int(last or first) + 1)
     identical = 0

@@ -156,8 +156,11 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
     def whole(parts: list[str]) -> bool:
         """A declared path, a path inside a ``Mixed`` one, or an item of a declared array: an
         object there is set, not merged."""
-        return parts[0] in declared and (len(parts) == 1 or kinds.get(parts[0]) == "Mixed"
-                                         or (parts[1].isascii() and parts[1].isdigit()))
+        if parts[0] not in declared:
+            return False
+        nested = getattr(declared[parts[0]], "fields", None)  # a nested path's own fields are declared too
+        return (len(parts) == 1 or kinds.get(parts[0]) == "Mixed" or (parts[1].isascii() and parts[1].isdigit())
+                or (nested is not None and len(parts) == 2 and parts[1] in nested))
 
     def merge(parts: list[str], value: Mapping[str, Any]) -> None:
         for key, item in value.items():

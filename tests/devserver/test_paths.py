@@ -143,6 +143,14 @@ def test_the_local_server_merges_and_refuses_like_the_real_one(http: Http) -> No
     assert keys[-4:] == ["baseProperties", "commitMessage", "globalMeasures", "zz"]
     crashed = http("PUT", f"/streams/{sid}", owner, json={"canRead": None, "private": "maybe"})
     assert crashed.status_code == 400 and "filter" in crashed.json()["message"]
+    # a nested path's own field takes an object whole (and casts it), a project's lists are
+    # filtered before the body is set
+    pid = http.ok("POST", "/projects", owner, json={"name": "P"})["resource"]["_id"]
+    refused = http("PUT", f"/projects/{pid}", owner, json={"permissions.canRead": {"p": 1}})
+    assert refused.status_code == 404 and "permissions.canRead: Cast to Array failed" in refused.json()["message"]
+    http.ok("PUT", f"/projects/{pid}", owner, json={"canRead": None})
+    crashed = http("PUT", f"/projects/{pid}", owner, json={"name": "Q"})
+    assert crashed.status_code == 404 and crashed.json()["message"] == "Cannot read property 'filter' of null"
     refused = http("PUT", f"/streams/{sid}", owner, json={"tags.1": {"a": 1}})
     assert refused.json()["message"] == ('ValidationError: tags.1: Cast to String failed for value "{ a: 1 }" '
                                          'at path "tags.1"')

@@ -18,9 +18,9 @@ from ..store import column_value, hash_key
 from .base import Auth, Call, Document, RawJson, get_by_id, route
 
 OBJECT_DEFAULTS = models.DEFAULTS["objects"]
-_DECLARED = schema.MODELS["objects"].fields
+_FIELDS = schema.MODELS["objects"].fields
 #: declared ``Mixed`` paths of objects (set whole: their keys are not split into paths)
-_MIXED = tuple(key for key, spec in _DECLARED.items() if spec is schema.MIXED)
+_MIXED = tuple(key for key, spec in _FIELDS.items() if spec is schema.MIXED)
 
 
 def _refused(entry: Mapping[str, Any], text: str) -> SpeckleError | None:
@@ -101,8 +101,8 @@ def bulk_save(call: Call, entries: Any) -> list[Any]:
         elif "_id" not in entry:
             pending.append(entry)
     for entry in pending:
-        if paths.needs_paths(entry, _DECLARED):  # dotted keys and objects are set as paths
-            expanded = paths.set_paths(entry, _DECLARED, OBJECT_DEFAULTS, schema.KINDS["objects"])
+        if paths.needs_paths(entry, _FIELDS):  # dotted keys and objects are set as paths
+            expanded = paths.set_paths(entry, _FIELDS, OBJECT_DEFAULTS, schema.KINDS["objects"])
             entry.clear()
             entry.update(expanded)
             texts.pop(id(entry), None)
