@@ -778,6 +778,11 @@ def _paths(run: Runner) -> None:
         run.call("PUT", f"/comments/{cid}", "owner", body)
     run.call("GET", f"/comments/{cid}", "owner")
     run.call("POST", f"/comments/stream/{sid}", "owner", {"text": "t", "view": {"a.b": 1}})
+    answer = run.call("POST", f"/comments/stream/{sid}", "owner", {"text": "o", "otherResources": [
+        {"resourceType": "stream", "resourceId": "x"}, {}, None]})  # subdocuments get an _id
+    cid = _get(answer, "resource", "_id", default="5f0000000000000000000095")
+    run.call("PUT", f"/comments/{cid}", "owner", {"otherResources": {}, "priority": "p", "status": "s", "zz": 1})
+    run.call("GET", f"/comments/{cid}", "owner")
     # found by random updates compared with the real server: JSON.parse puts index keys first;
     # an object made by the update sets its arrays whole (no __v); a path through a stored false
     # is the database's error; the defaults a save adds sort with the new keys; canRead null crashes

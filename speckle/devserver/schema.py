@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import paths
+from . import ids, paths
 from .errors import SpeckleError
 from .jsinspect import cast_value_text, js_date, js_string
 
@@ -273,7 +273,9 @@ def _array(spec: ArrayOf, value: Any, path: str, errors: list[PathError]) -> tup
                     leaf = error.path.lstrip(".")
                     errors.append(_cast_error(error.kind, error.value, f"{path}.{index}.{leaf}", leaf))
                 return False, None
-            out.append(cast)
+            # a subdocument: mongoose gives it an _id, first (one it carries is kept)
+            given = item.get("_id")
+            out.append({"_id": given if isinstance(given, str) and given else ids.object_id(), **cast})
             continue
         try:
             out.append(_scalar(item_spec, item))
