@@ -791,7 +791,7 @@ def _paths(run: Runner) -> None:
     for body in ({"y": {"q": [7], "0": {"1": "", "0": -1}}}, {"f.0": 1}, {"commitMessage": "m", "a": 1},
                  {"globalMeasures.units": {"r.s": None}}, {"tags": None, "tags.1": "x"}, {"tags.1": [None]},
                  {"canRead": None, "private": "maybe"}, {"layers": [{"name": "L"}]}, {"layers.0.name": {"p": 1}},
-                 {"x": "str", "x.0": 1}):
+                 {"x": "str", "x.0": 1}, {"u": {"0": "a", "p": 1}}, {"f.x": 1, "jobNumber": {"p": 1}}):
         run.call("PUT", f"/streams/{sid}", "owner", body)
     run.call("GET", f"/streams/{sid}?omit=objects", "owner")
     # a hash is computed when JavaScript finds none: {} and [] are true, 0 and "" false

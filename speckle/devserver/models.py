@@ -8,6 +8,7 @@ from typing import Any
 
 from . import ids, schema
 from .errors import SpeckleError
+from .http_body import js_key_order
 from .paths import key_error, set_paths, updated_order
 
 Document = dict[str, Any]
@@ -271,6 +272,8 @@ def apply(collection: str, doc: Document, body: Mapping[str, Any], *,
             continue
         if key in doc:  # in place; what an object did not hold is appended sorted (see updated_order)
             doc[key] = updated_order(value, doc[key])
+            if type(doc[key]) is dict:  # but a JavaScript object lists its index keys first
+                js_key_order(doc[key])
         else:
             added.append(key)
     defaults = {}

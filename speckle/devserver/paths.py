@@ -44,7 +44,8 @@ def needs_paths(body: Mapping[str, Any], declared: Mapping[str, Any]) -> bool:
 
 def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Mapping[str, Any] | None,
               kinds: Mapping[str, str], arrays: list[list[str]] | None = None,
-              elements: list[tuple[str, str, Any]] | None = None) -> Document:
+              elements: list[tuple[str, str, Any]] | None = None,
+              refused: list[SpeckleError] | None = None) -> Document:
     """The top-level values ``doc.set(body)`` leaves on a document of an open model.
 
     Arguments:
@@ -58,6 +59,8 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
             given a property that is no index (mongoose bumps a saved document's ``__v`` then)
         elements {list} -- receives ``(key, path, value)`` for each item of a top-level array
             set by its index (``tags.1``), for the caller to cast it as mongoose does
+        refused {list} -- receives the database's refusal of a path (see :func:`_stored_falsy`)
+            instead of raising it: the save validates first, the database refuses after
 
     Returns:
         dict -- each top-level key the body sets, with its whole new value, in the order
@@ -75,6 +78,11 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
             out[key] = copy.deepcopy(current[key])
             return out[key]
         return _MISSING
+
+    def refuse(error: SpeckleError) -> None:
+        if refused is None:
+            raise error
+        refused.append(error)
 
     created: set[tuple[str, ...]] = set()  # objects this update made on the way (set whole)
     assigned: set[tuple[str, ...]] = set()  # paths this update set
@@ -107,7 +115,8 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
             return
         if node is _MISSING or not truthy(node):
             if node is not _MISSING and node is not None and stored(parts[:1]):
-                raise _stored_falsy(parts[1], node)
+                refuse(_stored_falsy(parts[1], node))
+                return
             node = out[head] = {}
             created.add((head,))
         for index in range(1, len(parts)):
@@ -148,7 +157,8 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
             step = node.get(part, _MISSING)
             if step is _MISSING or not truthy(step):
                 if step is not _MISSING and step is not None and stored(parts[: index + 1]):
-                    raise _stored_falsy(parts[index + 1], step)
+                    refuse(_stored_falsy(parts[index + 1], step))
+                    return
                 step = node[part] = {}
                 created.add(tuple(parts[: index + 1]))
             node = step

@@ -322,11 +322,12 @@ def cast_body(
     model = MODELS[collection]
     errors: list[PathError] = []
     failed: dict[str, PathError] = {}  # keys whose item set by index failed its cast
+    refused: list[SpeckleError] = []  # the database's refusals: after the validation, if it passes
     if model.strict and any("." in key for key in body):
         body = {key: value for key, value in body.items() if "." not in key or _settable(model, key)}
     if "." in "".join(body) or (not model.strict and paths.needs_paths(body, model.fields)):
         elements: list[tuple[str, str, Any]] = []  # dotted keys are paths; open models merge objects
-        body = paths.set_paths(body, model.fields, current, KINDS[collection], elements=elements)
+        body = paths.set_paths(body, model.fields, current, KINDS[collection], elements=elements, refused=refused)
         for key, label, value in elements:  # an array's item set by its index is cast alone
             spec = model.fields.get(key)
             if isinstance(spec, ArrayOf) and isinstance(spec.item, Scalar) and key in body:
@@ -356,6 +357,8 @@ def cast_body(
             errors.append(failed[key])
         elif ok:
             out[key] = cast
+    if refused and not errors:
+        raise refused[0]
     return out, errors
 
 

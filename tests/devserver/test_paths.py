@@ -136,6 +136,13 @@ def test_the_local_server_merges_and_refuses_like_the_real_one(http: Http) -> No
     assert stream["props"] == {"a": 1, "b": 2, "c": 3} and stream["k"] == {"l": 2}
     assert list(stream).index("y") < list(stream).index("z")  # new keys: sorted
     assert stream["__v"] == 1  # an array was set
+    http.ok("PUT", f"/streams/{sid}", owner, json={"props": {"0": "z"}})  # merged: index keys still first
+    assert list(http.ok("GET", f"/streams/{sid}", owner)["resource"]["props"]) == ["0", "a", "b", "c"]
+    http.ok("PUT", f"/streams/{sid}", owner, json={"flag": False})
+    refused = http("PUT", f"/streams/{sid}", owner, json={"flag.x": 1, "private": "maybe"})
+    assert refused.json()["message"].startswith("ValidationError: private")  # validated before the database
+    refused = http("PUT", f"/streams/{sid}", owner, json={"flag.x": 1})
+    assert refused.json()["message"] == "MongoError: Cannot create property 'x' on boolean 'false'"
     fresh = http.ok("POST", "/streams", owner, json={"name": "F"})["resource"]["streamId"]
     http.ok("PUT", f"/streams/{fresh}", owner, json={"zz": 1, "commitMessage": "m"})
     keys = [k for k in http.ok("GET", f"/streams/{fresh}", owner)["resource"] if k != "layers"]
