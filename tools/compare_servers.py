@@ -423,7 +423,8 @@ def _streams(run: Runner) -> None:
         run.call("GET", "/streams/admin", role)
     # the query language
     for query in ("fields=name,tags", "omit=objects,layers", "fields=name&omit=tags", "sort=-name", "sort=name",
-                  "limit=1", "limit=1&offset=1", "offset=1", "skip=1", "name=Parity", "name!=Parity",
+                  "limit=1", "limit=1&offset=1", "limit=-1", "limit=-2&offset=1", "offset=1", "skip=1",
+                  "name=Parity", "name!=Parity",
                   "name=/^par/i", "name=Parity,Private", "private=false", "private=notabool",
                   "jobNumber=123", "jobNumber", "!jobNumber", "tags:size=2", "tags:all=a,b",
                   "baseProperties.units=m", "createdAt>2020-01-01", "updatedAt<2020-01-01",

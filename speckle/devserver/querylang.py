@@ -559,8 +559,8 @@ class Query:
                 )
         if paging:
             selected = selected[self.offset :]
-            if self.limit:
-                selected = selected[: self.limit]
+            if self.limit:  # a negative limit is MongoDB's single batch of that many
+                selected = selected[: abs(self.limit)]
         if projection and self.projection:
             selected = [project(d, self.projection) for d in selected]
         if hydrate is not None:
