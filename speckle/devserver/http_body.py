@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .paths import js_key_order
 from .querylang import parse_qs
 
 _READ_CHUNK = 256 * 1024
@@ -22,7 +23,6 @@ TOO_DEEP = "RangeError: Maximum call stack size exceeded"
 _FLOAT_NEEDS_JS = re.compile(rb"\d\.0*(?![0-9])|\d[eE]")
 #: a key that is an array index ("0" to "4294967294"): JavaScript objects list them first
 _INDEX_KEY = re.compile(rb'"(?:0|[1-9][0-9]{0,9})"[ \t\r\n]*:')
-_MAX_INDEX = 2**32 - 2
 
 
 class BodyError(Exception):
@@ -94,29 +94,6 @@ def parse_json(raw: bytes) -> Any:
     if _INDEX_KEY.search(raw):
         js_key_order(value)
     return value
-
-
-def _is_index(key: str) -> bool:
-    return key.isascii() and key.isdigit() and (key == "0" or key[0] != "0") and int(key) <= _MAX_INDEX
-
-
-def js_key_order(value: Any) -> None:
-    """Reorder the keys of every object in ``value`` as ``JSON.parse`` leaves them: keys that are
-    array indexes (``"0"``, ``"42"``) first, in numeric order, then the others as written."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(child for child in item if isinstance(child, (dict, list)))
-            continue
-        if not isinstance(item, dict):
-            continue
-        if any(_is_index(key) for key in item):
-            pairs = list(item.items())
-            item.clear()
-            item.update(sorted((p for p in pairs if _is_index(p[0])), key=lambda p: int(p[0])))
-            item.update(p for p in pairs if not _is_index(p[0]))
-        stack.extend(child for child in item.values() if isinstance(child, (dict, list)))
 
 
 def nesting_exceeds(value: Any, limit: int) -> bool:

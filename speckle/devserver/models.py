@@ -8,8 +8,7 @@ from typing import Any
 
 from . import ids, schema
 from .errors import SpeckleError
-from .http_body import js_key_order
-from .paths import key_error, set_paths, updated_order
+from .paths import js_key_order, key_error, set_paths, updated_order
 
 Document = dict[str, Any]
 
@@ -236,7 +235,7 @@ def versioned(collection: str, doc: Mapping[str, Any], changes: Mapping[str, Any
         return False
     arrays: list[list[str]] = []
     try:
-        set_paths(changes, model.fields, doc, schema.KINDS[collection], arrays)
+        set_paths(changes, model.fields, doc, arrays)
     except SpeckleError:
         return False  # the save fails
     # a declared key set whole is judged by its cast above

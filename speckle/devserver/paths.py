@@ -17,6 +17,9 @@ declare, and mongoose 5 sets them as *paths*, not as plain keys:
 * closed models (``strict``) set a path only into a ``Mixed`` path, a nested one, or an array
   by index; other paths are ignored.
 
+Any JavaScript object, and so every object v1 parses, stores or answers, lists its array-index
+keys (``"0"``, ``"42"``) first, in numeric order (:func:`js_key_order`).
+
 On insert, the MongoDB driver (``bson`` 1.1, ``checkKeys``) refuses a document holding, at any
 depth, a key that starts with ``$`` or contains a dot (``Error: key a.b must not contain '.'``);
 updates are not checked, so such keys can be stored by ``PUT``. A key with a NUL character is
@@ -35,6 +38,8 @@ from .jsinspect import js_string
 Document = dict[str, Any]
 
 _MISSING = object()
+#: the largest array index of JavaScript
+_MAX_INDEX = 2**32 - 2
 
 
 def needs_paths(body: Mapping[str, Any], declared: Mapping[str, Any]) -> bool:
@@ -43,18 +48,17 @@ def needs_paths(body: Mapping[str, Any], declared: Mapping[str, Any]) -> bool:
 
 
 def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Mapping[str, Any] | None,
-              kinds: Mapping[str, str], arrays: list[list[str]] | None = None,
+              arrays: list[list[str]] | None = None,
               elements: list[tuple[str, str, Any]] | None = None,
               refused: list[SpeckleError] | None = None) -> Document:
     """The top-level values ``doc.set(body)`` leaves on a document of an open model.
 
     Arguments:
         body {Mapping} -- the client-supplied fields
-        declared {Mapping} -- the schema's top-level paths (set whole, cast by the caller)
+        declared {Mapping} -- the schema's top-level paths and their specs (set whole, cast by
+            the caller): a path through a typed one fails like mongoose's, objects inside a
+            ``Mixed`` one (``kind`` "Mixed") are set whole, a nested one's ``fields`` are declared
         current {Mapping} -- the stored document (None for a new one); not modified
-        kinds {Mapping} -- the kind of each declared single-valued path (``String``,
-            ``Boolean``..., ``Mixed``): a path through a typed one fails like mongoose's, objects
-            inside a ``Mixed`` one are set whole
         arrays {list} -- receives the path of each array set in place of a different value, or
             given a property that is no index (mongoose bumps a saved document's ``__v`` then)
         elements {list} -- receives ``(key, path, value)`` for each item of a top-level array
@@ -70,6 +74,9 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
         SpeckleError -- ``TypeError`` for a path through a string, number or ``true``
     """
     out: Document = {}
+
+    def mixed(key: str) -> bool:
+        return getattr(declared[key], "kind", None) == "Mixed"
 
     def top(key: str) -> Any:
         if key in out:
@@ -107,7 +114,7 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
             assigned.add((head,))
             return
         node = top(head)
-        typed = head in declared and kinds.get(head, "Array") != "Mixed"  # neither Mixed nor open
+        typed = head in declared and not mixed(head)
         if typed and (node is _MISSING or not truthy(node)):
             out[head] = {}  # mongoose sets {} on the typed path: its cast fails (reported by the caller)
             if elements is not None and len(parts) == 2:
@@ -144,10 +151,9 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
                 node = prior
                 continue
             if type(node) is not dict:
-                kind = "boolean" if isinstance(node, bool) else "number" if isinstance(node, (int, float)) else "string"
-                if kind == "string" and part.isascii() and part.isdigit() and int(part) < len(node):
+                if isinstance(node, str) and part.isascii() and part.isdigit() and int(part) < len(node):
                     raise SpeckleError(f"Cannot assign to read only property '{part}' of string '{node}'", "TypeError")
-                raise SpeckleError(f"Cannot create property '{part}' on {kind} '{js_string(node)}'", "TypeError")
+                raise _no_property(part, node, "TypeError")
             if last:
                 if arrays is not None and bumps(parts, value, node.get(part, _MISSING)):
                     arrays.append(parts)
@@ -169,7 +175,7 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
         if parts[0] not in declared:
             return False
         nested = getattr(declared[parts[0]], "fields", None)  # a nested path's own fields are declared too
-        return (len(parts) == 1 or kinds.get(parts[0]) == "Mixed" or (parts[1].isascii() and parts[1].isdigit())
+        return (len(parts) == 1 or mixed(parts[0]) or (parts[1].isascii() and parts[1].isdigit())
                 or (nested is not None and len(parts) == 2 and parts[1] in nested))
 
     def merge(parts: list[str], value: Mapping[str, Any]) -> None:
@@ -189,12 +195,18 @@ def set_paths(body: Mapping[str, Any], declared: Mapping[str, Any], current: Map
     return out
 
 
+def _no_property(part: str, value: Any, name: str) -> SpeckleError:
+    """``Cannot create property '<part>' on <type> '<value>'``: JavaScript's words for a property
+    set on a string, number or boolean."""
+    kind = "boolean" if isinstance(value, bool) else "number" if isinstance(value, (int, float)) else "string"
+    return SpeckleError(f"Cannot create property '{part}' on {kind} '{js_string(value)}'", name)
+
+
 def _stored_falsy(part: str, value: Any) -> SpeckleError:
     """The database's refusal of a path through a stored ``false``, ``0`` or ``""``: mongoose
     updates the path itself there (a ``null`` or missing value is replaced by an object first).
     Worded as the reference server's database words it."""
-    kind = "boolean" if isinstance(value, bool) else "number" if isinstance(value, (int, float)) else "string"
-    return SpeckleError(f"Cannot create property '{part}' on {kind} '{js_string(value)}'", "MongoError")
+    return _no_property(part, value, "MongoError")
 
 
 def _put(items: list[Any], slot: int, value: Any) -> None:
@@ -217,6 +229,29 @@ def updated_order(new: Any, old: Any) -> Any:
     for key in sorted(key for key in new if key not in old):
         out[key] = new[key]
     return out
+
+
+def _is_index(key: str) -> bool:
+    return key.isascii() and key.isdigit() and (key == "0" or key[0] != "0") and int(key) <= _MAX_INDEX
+
+
+def js_key_order(value: Any) -> None:
+    """Reorder the keys of every object in ``value`` as ``JSON.parse`` leaves them: keys that are
+    array indexes (``"0"``, ``"42"``) first, in numeric order, then the others as written."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(child for child in item if isinstance(child, (dict, list)))
+            continue
+        if not isinstance(item, dict):
+            continue
+        if any(_is_index(key) for key in item):
+            pairs = list(item.items())
+            item.clear()
+            item.update(sorted((p for p in pairs if _is_index(p[0])), key=lambda p: int(p[0])))
+            item.update(p for p in pairs if not _is_index(p[0]))
+        stack.extend(child for child in item.values() if isinstance(child, (dict, list)))
 
 
 def truthy(value: Any) -> bool:

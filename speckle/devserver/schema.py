@@ -128,12 +128,6 @@ MODELS: dict[str, Model] = {
         "jobNumber": STRING,
     }),
 }
-#: The kind of each declared single-valued path of each model (see
-#: :func:`~speckle.devserver.paths.set_paths`).
-KINDS: dict[str, dict[str, str]] = {
-    collection: {key: spec.kind for key, spec in model.fields.items() if isinstance(spec, Scalar)}
-    for collection, model in MODELS.items()
-}
 
 #: Python types that need no cast for a scalar kind (the fast path of bulk saves).
 _PLAIN: dict[str, type] = {"String": str, "Boolean": bool}
@@ -323,11 +317,12 @@ def cast_body(
     errors: list[PathError] = []
     failed: dict[str, PathError] = {}  # keys whose item set by index failed its cast
     refused: list[SpeckleError] = []  # the database's refusals: after the validation, if it passes
-    if model.strict and any("." in key for key in body):
+    dotted = any("." in key for key in body)
+    if model.strict and dotted:
         body = {key: value for key, value in body.items() if "." not in key or _settable(model, key)}
-    if "." in "".join(body) or (not model.strict and paths.needs_paths(body, model.fields)):
+    if dotted or (not model.strict and paths.needs_paths(body, model.fields)):
         elements: list[tuple[str, str, Any]] = []  # dotted keys are paths; open models merge objects
-        body = paths.set_paths(body, model.fields, current, KINDS[collection], elements=elements, refused=refused)
+        body = paths.set_paths(body, model.fields, current, elements=elements, refused=refused)
         for key, label, value in elements:  # an array's item set by its index is cast alone
             spec = model.fields.get(key)
             if isinstance(spec, ArrayOf) and isinstance(spec.item, Scalar) and key in body:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from speckle.devserver.errors import SpeckleError
 from speckle.devserver.paths import key_error, set_paths, updated_order
-from speckle.devserver.schema import KINDS, MODELS
+from speckle.devserver.schema import MODELS
 
 from .conftest import Http
 
@@ -21,7 +21,7 @@ STREAMS = MODELS["streams"].fields
 
 
 def stream_paths(body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
-    return set_paths(body, STREAMS, current, KINDS["streams"])
+    return set_paths(body, STREAMS, current)
 
 
 def test_dotted_keys_are_paths_and_objects_merge_into_undeclared_paths() -> None:
@@ -46,13 +46,12 @@ def test_dotted_keys_are_paths_and_objects_merge_into_undeclared_paths() -> None
 def test_numbers_in_paths_index_arrays() -> None:
     current = {"tags": ["a", "b"], "arr": [1, {"k": 1}]}
     elements: list[tuple[str, str, Any]] = []
-    out = set_paths({"tags.3": "w", "arr.1.k": 2, "arr.01": 3}, STREAMS, current, KINDS["streams"],
-                    elements=elements)
+    out = set_paths({"tags.3": "w", "arr.1.k": 2, "arr.01": 3}, STREAMS, current, elements=elements)
     assert out == {"tags": ["a", "b", None, "w"], "arr": [1, 3]}
     assert elements == [("tags", "tags.3", "w"), ("arr", "arr.01", 3)]
     arrays: list[list[str]] = []
     assert stream_paths({"arr": {"0": 9}}, current) == {"arr": [9, {"k": 1}]}
-    set_paths({"arr.x": 1}, STREAMS, current, KINDS["streams"], arrays)
+    set_paths({"arr.x": 1}, STREAMS, current, arrays)
     assert arrays == [["arr"]]  # another key of an array stores nothing, but saves the array again
     with pytest.raises(SpeckleError, match="Cannot create property 'q' on number '1'"):
         stream_paths({"arr.0.q": 1}, current)
@@ -60,15 +59,14 @@ def test_numbers_in_paths_index_arrays() -> None:
 
 def test_arrays_set_at_undeclared_paths_are_reported_for_versioning() -> None:
     arrays: list[list[str]] = []
-    set_paths({"w": [1], "u.f": [2], "same": [3], "tags": ["x"]}, STREAMS, {"same": [3], "u": {}},
-              KINDS["streams"], arrays)
+    set_paths({"w": [1], "u.f": [2], "same": [3], "tags": ["x"]}, STREAMS, {"same": [3], "u": {}}, arrays)
     assert arrays == [["w"], ["u", "f"], ["tags"]]
 
 
 def test_updates_that_mongoose_and_the_database_treat_apart() -> None:
     current = {"f": False, "n": None, "u": {"k": 1}}
     arrays: list[list[str]] = []
-    out = set_paths({"y": {"q": [7]}, "u.l": [1]}, STREAMS, current, KINDS["streams"], arrays)
+    out = set_paths({"y": {"q": [7]}, "u.l": [1]}, STREAMS, current, arrays)
     assert out == {"y": {"q": [7]}, "u": {"k": 1, "l": [1]}}
     assert arrays == [["u", "l"]]  # an array inside an object the update made is set with it
     with pytest.raises(SpeckleError, match="Cannot create property '0' on boolean 'false'") as stored:

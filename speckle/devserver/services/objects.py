@@ -102,7 +102,7 @@ def bulk_save(call: Call, entries: Any) -> list[Any]:
             pending.append(entry)
     for entry in pending:
         if paths.needs_paths(entry, _FIELDS):  # dotted keys and objects are set as paths
-            expanded = paths.set_paths(entry, _FIELDS, OBJECT_DEFAULTS, schema.KINDS["objects"])
+            expanded = paths.set_paths(entry, _FIELDS, OBJECT_DEFAULTS)
             entry.clear()
             entry.update(expanded)
             texts.pop(id(entry), None)
