@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import ids, schema
-from .errors import SpeckleError
-from .paths import js_key_order, key_error, set_paths, updated_order
+from .errors import SpeckleError, type_error
+from .paths import js_key_order, key_error, set_paths, truthy, updated_order
 
 Document = dict[str, Any]
 
@@ -282,6 +282,15 @@ def apply(collection: str, doc: Document, body: Mapping[str, Any], *,
     for key in sorted([*added, *defaults]):
         doc[key] = fields[key] if key in fields else defaults[key]
     return doc
+
+
+def filter_access_lists(doc: Document) -> None:
+    """``doc.canRead = doc.canRead.filter(x => !!x)`` (and ``canWrite``), as v1's updates of
+    streams and projects do: the empty entries go, a list that is null (or missing) crashes it."""
+    for key in ("canRead", "canWrite"):
+        if not isinstance(doc.get(key), list):
+            raise type_error("filter", "null" if key in doc else "undefined")
+        doc[key] = [user for user in doc[key] if truthy(user)]
 
 
 def touch(doc: Document, *, version: bool = True) -> Document:

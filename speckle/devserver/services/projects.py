@@ -7,7 +7,6 @@ from typing import Any
 
 from .. import ids, models
 from ..errors import Family, Style, cast_error, type_error
-from ..paths import truthy
 from ..permissions import check, is_member
 from .base import Auth, Call, Document, get_by_id, get_stream, require, route
 
@@ -151,10 +150,7 @@ def update_project(call: Call) -> Document:
     """Set body keys (no protected fields, no propagation)."""
     project = _writable_project(call)
     body = call.body_dict()
-    for key in ("canRead", "canWrite"):  # resource.canRead.filter(x => !!x), before the body is set
-        if not isinstance(project.get(key), list):
-            raise type_error("filter", "null" if key in project else "undefined")
-        project[key] = [user for user in project[key] if truthy(user)]
+    models.filter_access_lists(project)  # before the body is set
     models.check_version(project, body)
     version = models.versioned("projects", project, body)
     models.apply("projects", project, body)

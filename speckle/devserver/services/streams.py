@@ -156,10 +156,7 @@ def update_stream(call: Call) -> Document:
     # when objects were saved
     models.apply("streams", stream, body, ignore=("canRead", "canWrite"),
                  skip=("objects",) if saved_objects else (), late=True)
-    for key in ("canRead", "canWrite"):  # stream.canRead.filter(...): null (or nothing) crashes it
-        if not isinstance(stream.get(key), list):
-            raise type_error("filter", "null" if key in stream else "undefined")
-        stream[key] = list(schema.clean_ids(stream[key]))
+    models.filter_access_lists(stream)  # after the body is set
     version = version or stream.get("objects") != objects_before
     call.store.save("streams", models.touch(stream, version=version))
     return {"success": True, "message": "Patched stream fields: " + ",".join(body.keys())}
