@@ -242,7 +242,8 @@ def send_objects(
                 if set(map(type, items)) != {dict}:  # models, mappings, id strings: made dicts first
                     indexes, items = _as_dicts(objects, indexes, placeholders)
                     passed = stop - first - len(indexes)
-                keys = fingerprints(items)
+                # (the record's keys: without the record, none are computed)
+                keys = fingerprints(items) if cache is not None else [""] * len(items)
                 known_ids: list[str | None] | None = None
                 if cache is not None:
                     known_ids = cache.find_run(scope, keys)  # the same objects, in the same order, as before

@@ -74,6 +74,23 @@ def test_resending_an_unchanged_model_uploads_nothing(speckle_server: Any, make_
     assert fresh.uploaded == 300 and fresh.object_ids == first.object_ids
 
 
+def test_without_the_record_placeholders_and_ids_still_pass_through(speckle_server: Any,
+                                                                    make_client: MakeClient) -> None:
+    client = make_client(speckle_server)
+    objects = geometry(6, seed=11)
+    saved = client.send(objects[:2], use_cache=False)
+    mixed = [objects[2], saved.placeholders[0], objects[3], saved.object_ids[1], objects[4]]
+    sent = client.send(mixed, use_cache=False)
+    assert sent.uploaded == 3 and sent.reused == 0
+    assert sent.object_ids[1] == saved.object_ids[0] and sent.object_ids[3] == saved.object_ids[1]
+    received = client.receive(sent.stream_id, raw=True, use_cache=False)
+    assert [o["_id"] for o in received.objects] == sent.object_ids
+    uploaded = [received.objects[i]["hash"] for i in (0, 2, 4)]
+    assert uploaded == [object_hash(o) for o in (objects[2], objects[3], objects[4])]
+    assert client.transfer_cache.lookup(client.transfer_cache.scope(client.server_url, client.me.id),
+                                        [object_fingerprint(objects[2])]) == {}
+
+
 def test_another_user_or_a_reset_server_never_gets_stale_ids(speckle_server_factory: Any,
                                                              make_client: MakeClient) -> None:
     objects = geometry(20, seed=2)
