@@ -45,6 +45,7 @@ import contextlib
 import gc
 import gzip
 import hashlib
+import marshal
 import os
 import random
 import subprocess
@@ -442,6 +443,17 @@ def run(args: argparse.Namespace, url: str) -> list[Row]:
                          f"CPU {cpu:.2f} s = {cpu / limit:.2f}x the limit ({limit:.2f} s), medians"))
     first_send = m["seconds"]
 
+    # the same first send without the sent-object record: what the record costs a first send
+    # (its fingerprints and rows), on a fresh data set again
+    data = make_objects(n, seed=3000)
+    with measure(counter) as m:
+        result = client.send(data, name="bench, no record", use_cache=False)
+    limit = send_limit(data)
+    rows.append(Row("send", "client.send, use_cache=False", n, m["seconds"], m["cpu"], m["wire"], limit=limit,
+                    note=f"{result.uploaded:,} uploaded; no sent-object record; 1 run; CPU {m['cpu']:.2f} s = "
+                         f"{m['cpu'] / limit:.2f}x the limit ({limit:.2f} s)"))
+    del data, result
+
     # (d) re-send of the unchanged model
     with measure(counter) as m:
         again = client.send(model, stream_id=sent.stream_id)
@@ -635,6 +647,16 @@ def receive_again_rows(args: argparse.Namespace, url: str, owner: SpeckleApiClie
     rows.append(Row("receive again", "unchanged, same client", n, m["seconds"], m["cpu"], m["wire"],
                     note=f"0 downloaded; fresh objects read from the record; {share(m['seconds'])}"))
 
+    # the least any fresh copy costs: decoding the objects with marshal, the fastest decoder of
+    # Python's own types (which a cache file must not use: it crashes on corrupted data)
+    frozen = marshal.dumps(again.objects)
+    gc.collect()
+    with measure(counter) as m:
+        copies = marshal.loads(frozen)
+    del frozen, copies
+    rows.append(Row("receive again", "fresh objects, least possible", n, m["seconds"], m["cpu"], 0,
+                    note=f"marshal.loads of the objects, from memory (no receive): {share(m['seconds'])}"))
+
     with measure(counter) as m:
         shared = client.receive(stream_id, raw=True, previous=again)
     if shared.fetched or shared.objects[0] is not again.objects[0]:
@@ -762,6 +784,10 @@ def summary(rows: list[Row]) -> str:
         if mine.limit:
             out.append(f"{op}: client CPU {mine.cpu:.2f} s, {mine.cpu / mine.limit:.2f}x the limit "
                        f"({mine.limit:.2f} s, measured in this run)")
+    bare, floor = find("send", "client.send, use_cache=False"), find("send", "(c)")
+    if bare.limit:
+        out.append(f"send: client CPU without the sent-object record {bare.cpu / bare.limit:.2f}x the limit; "
+                   f"the floor's uploads alone {floor.cpu / bare.limit:.2f}x it")
     for op, way in (("send", "client.send"), ("send", "objects.create(models)")):
         mine = find(op, way)
         if mine.peak is not None and mine.json_bytes:
@@ -781,7 +807,7 @@ def receive_again_summary(rows: list[Row]) -> str:
     base = find("first receive, record empty").seconds
     parts = [f"{way} {100 * find(way).seconds / base:.1f}%" for way in
              ("unchanged, same client", "unchanged, previous=", "unchanged, new process", "1% changed",
-              "1% changed in place, previous=")]
+              "1% changed in place, previous=", "fresh objects, least possible")]
     in_new = 100 * find("unchanged, new process").seconds / find("first receive, new process").seconds
     return (f"receive again (share of the first receive): {'; '.join(parts)} ({in_new:.1f}% of a first receive "
             f"in a new process); follow latency {find('follow').seconds:.2f} s")

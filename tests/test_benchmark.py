@@ -21,6 +21,8 @@ def test_the_bulk_benchmark_runs_and_checks_what_it_receives() -> None:
         return line
 
     assert "median of 2 runs" in row("client.send")
+    assert "600 uploaded; no sent-object record" in row("client.send, use_cache=False")
+    assert "CPU without the sent-object record" in out.stdout
     assert "0 uploaded; stream unchanged" in row("(d) re-send unchanged")
     assert "0 uploaded; record read from its file" in row("(d) re-send unchanged, new client")
     assert "6 uploaded" in row("re-send, 1% changed")
@@ -29,6 +31,7 @@ def test_the_bulk_benchmark_runs_and_checks_what_it_receives() -> None:
     assert "0 downloaded; fresh objects read from the record" in row("unchanged, same client")
     assert "0 downloaded; record read from its file" in row("unchanged, new process")
     assert "use_cache=False" in row("first receive, new process")
+    assert "marshal.loads of the objects" in row("fresh objects, least possible")
     assert "of a first receive in a new process" in out.stdout
     assert "exactly the 6 changed objects downloaded" in row("1% changed in place")
     assert "exactly the 6 changed objects downloaded, the others shared" in row("1% changed in place, previous=")
