@@ -242,8 +242,7 @@ def send_objects(
                 if set(map(type, items)) != {dict}:  # models, mappings, id strings: made dicts first
                     indexes, items = _as_dicts(objects, indexes, placeholders)
                     passed = stop - first - len(indexes)
-                # (the record's keys: without the record, none are computed)
-                keys = fingerprints(items) if cache is not None else [""] * len(items)
+                keys = fingerprints(items) if cache is not None else []  # the record's keys only
                 known_ids: list[str | None] | None = None
                 if cache is not None:
                     known_ids = cache.find_run(scope, keys)  # the same objects, in the same order, as before
@@ -272,9 +271,9 @@ def send_objects(
                         passed += 1
                     else:
                         keep.append(position)
-                if not all_new and len(keep) < len(keys):
+                if not all_new and len(keep) < len(items):
                     indexes = [indexes[p] for p in keep]
-                    keys = [keys[p] for p in keep]
+                    keys = [keys[p] for p in keep] if keys else keys
                     items = [items[p] for p in keep]
                 queue.advance(passed)
                 if not items:

@@ -173,6 +173,7 @@ def test_runs_are_read_a_few_at_a_time_in_the_order_asked(tmp_path: Path) -> Non
     assert reads == [3, 3, 1]  # 7 distinct keys asked, 3 at a time
     cache.close()
 
+
 def test_a_stream_state_is_touched_only_while_the_record_holds_it(tmp_path: Path) -> None:
     cache = ReceivedObjectCache(tmp_path / "r.sqlite3")
     stamp = cache.store_stream("s", "abc", "2020-01-01T00:00:00.000Z", b"state")
@@ -187,6 +188,7 @@ def test_a_stream_state_is_touched_only_while_the_record_holds_it(tmp_path: Path
     assert cache.touch_stream("s", "abc", touched - two_days) is None  # not the state it knew
     assert cache.stream("s", "abc", unless=touched) == ("2020-01-02T00:00:00.000Z", b"another state", newer)
     cache.close()
+
 
 def test_record_bounds_and_scopes(tmp_path: Path) -> None:
     cache = ReceivedObjectCache(tmp_path / "r.sqlite3", max_bytes=1000, max_entries=5)
